@@ -1,0 +1,3 @@
+DROP TABLE signup_codes;
+DROP TABLE refresh_tokens;
+DROP TABLE users;

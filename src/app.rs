@@ -1,0 +1,163 @@
+//! The application: every service a handler may need, built once from `Config`.
+
+use std::num::NonZeroU32;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::config::Config;
+use crate::mail::{self, Mailer};
+use crate::oauth::OAuthClients;
+use crate::store::db::Db;
+use crate::store::objects::{self, ObjectStore};
+use crate::tokens::Tokens;
+
+pub struct App {
+    pub config: Config,
+    pub db: Db,
+    pub objects: Arc<dyn ObjectStore>,
+    pub mail: Arc<dyn Mailer>,
+    pub oauth: OAuthClients,
+    pub tokens: Tokens,
+    pub limits: RateLimits,
+    draining: AtomicBool,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl App {
+    /// Connects what needs connecting and runs the database migrations.
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        let secret = match &config.secret_key {
+            Some(k) => k.clone(),
+            None => load_or_create_secret(&config.data_dir)?,
+        };
+        let db = Db::connect(&config.database_url, config.database_pool_size)?;
+        let applied = db.migrate().await.with_context(|| {
+            format!(
+                "database {}",
+                crate::config::redact_url(&config.database_url)
+            )
+        })?;
+        if applied > 0 {
+            tracing::info!(applied, "database migrations applied");
+        }
+        let objects = objects::from_config(&config.objects, &config.public_url).await?;
+        let mail = mail::from_config(&config.mail)?;
+        let oauth = OAuthClients::new(&config.oauth)?;
+        let tokens = Tokens::new(&secret, config.access_token_ttl, config.refresh_token_ttl);
+        let limits = RateLimits::new(config.auth_rate_limit_per_minute);
+        tracing::info!(
+            database = ?db.backend(),
+            objects = %objects.describe(),
+            mail = %mail.describe(),
+            oauth = ?config.oauth.enabled_names(),
+            "ninecloud configured"
+        );
+        Ok(App {
+            config,
+            db,
+            objects,
+            mail,
+            oauth,
+            tokens,
+            limits,
+            draining: AtomicBool::new(false),
+        })
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+}
+
+/// `SECRET_KEY` was not set: use the one kept under the data folder, or make and keep one, so
+/// tokens survive a restart.
+fn load_or_create_secret(data_dir: &std::path::Path) -> anyhow::Result<String> {
+    let path = data_dir.join("secret_key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_string();
+        if existing.len() >= 32 {
+            tracing::info!(path = %path.display(), "SECRET_KEY not set; using the key kept in the data folder");
+            return Ok(existing);
+        }
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create DATA_DIR {}", data_dir.display()))?;
+    let key: String = {
+        use rand::Rng;
+        let bytes: [u8; 32] = rand::rng().random();
+        hex::encode(bytes)
+    };
+    write_private(&path, &key).with_context(|| format!("cannot write {}", path.display()))?;
+    tracing::warn!(
+        path = %path.display(),
+        "SECRET_KEY not set; generated a new one and kept it there (set SECRET_KEY to share it between instances)"
+    );
+    Ok(key)
+}
+
+fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(content.as_bytes())
+}
+
+/// Per-key limits for the endpoints that guess at secrets (sign-in, sign-up, codes).
+pub struct RateLimits {
+    limiter: Option<DefaultKeyedRateLimiter<String>>,
+}
+
+impl RateLimits {
+    pub fn new(per_minute: u32) -> Self {
+        Self {
+            limiter: NonZeroU32::new(per_minute)
+                .map(|n| RateLimiter::keyed(Quota::per_minute(n).allow_burst(n))),
+        }
+    }
+
+    /// `Err(seconds to wait)` when `key` in `scope` is over its limit.
+    pub fn check(&self, scope: &str, key: &str) -> Result<(), u64> {
+        let Some(l) = &self.limiter else {
+            return Ok(());
+        };
+        l.check_key(&format!("{scope}:{key}")).map_err(|not_until| {
+            not_until
+                .wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                ))
+                .as_secs()
+                + 1
+        })
+    }
+
+    /// Forgets keys that are back under their limit (called by the periodic job).
+    pub fn shrink(&self) {
+        if let Some(l) = &self.limiter {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+    }
+}

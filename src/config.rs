@@ -1,0 +1,697 @@
+//! One typed configuration, read once at start from the environment (and `.env`).
+//!
+//! Variable names follow the original NINE Cloud backend's `.env` where one existed, so an
+//! existing deployment's file carries over (`SECRET_KEY`, `MAILER_EMAIL`, `KAKAO_CLIENT_ID`,
+//! `REACT_APP_GOOGLE_AUTH_REDIRECT_URI`, `S3_ACCESS_KEY2`, ...). A bad value stops the server
+//! with one line naming the variable.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The contract's default profile picture (contract §2.1).
+pub const ORIGINAL_DEFAULT_PROFILE_IMG: &str =
+    "https://finaldrawings.s3.ap-northeast-2.amazonaws.com/default-profile.avif";
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {var}: {problem}")]
+pub struct ConfigError {
+    pub var: String,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(var: &str, problem: impl Into<String>) -> Self {
+        Self {
+            var: var.to_string(),
+            problem: problem.into(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub host: String,
+    pub port: u16,
+    /// Absolute base URL clients reach this server at; used for links to locally stored images.
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub database_pool_size: usize,
+    /// `None` means: generate one and keep it under `data_dir` (see `App::build`).
+    pub secret_key: Option<String>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub cors_origins: Vec<String>,
+    pub trust_proxy: bool,
+    pub mail: MailConfig,
+    pub objects: ObjectStoreConfig,
+    pub upload_max_bytes: usize,
+    pub json_max_bytes: usize,
+    pub default_profile_img: String,
+    pub oauth: OAuthConfig,
+    pub signup_code_ttl: Duration,
+    pub signup_code_max_attempts: i32,
+    pub account_deletion_grace: Duration,
+    pub signoff_cancel_window: Duration,
+    pub purge_interval: Duration,
+    pub auth_rate_limit_per_minute: u32,
+    pub shutdown_grace: Duration,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print secrets: only what helps an operator see which backends were chosen.
+        f.debug_struct("Config")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("public_url", &self.public_url)
+            .field("database", &redact_url(&self.database_url))
+            .field("mail", &self.mail.describe())
+            .field("objects", &self.objects.describe())
+            .field("oauth", &self.oauth.enabled_names())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    None,
+    StartTls,
+    Tls,
+}
+
+#[derive(Clone)]
+pub enum MailConfig {
+    /// No SMTP configured: sign-up codes are written to the log.
+    Log,
+    Smtp {
+        host: String,
+        port: u16,
+        tls: SmtpTls,
+        username: Option<String>,
+        password: Option<String>,
+        from: String,
+    },
+}
+
+impl MailConfig {
+    fn describe(&self) -> String {
+        match self {
+            MailConfig::Log => "log".into(),
+            MailConfig::Smtp {
+                host, port, tls, ..
+            } => format!("smtp://{host}:{port} ({tls:?})"),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub enum ObjectStoreConfig {
+    Local {
+        dir: PathBuf,
+    },
+    S3 {
+        bucket: String,
+        region: String,
+        endpoint: Option<String>,
+        access_key: Option<String>,
+        secret_key: Option<String>,
+        public_url: Option<String>,
+    },
+}
+
+impl ObjectStoreConfig {
+    fn describe(&self) -> String {
+        match self {
+            ObjectStoreConfig::Local { dir } => format!("local:{}", dir.display()),
+            ObjectStoreConfig::S3 {
+                bucket, endpoint, ..
+            } => format!("s3:{bucket}@{}", endpoint.as_deref().unwrap_or("aws")),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Provider {
+    Kakao,
+    Google,
+    Naver,
+    Github,
+    Oidc,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 5] = [
+        Provider::Kakao,
+        Provider::Google,
+        Provider::Naver,
+        Provider::Github,
+        Provider::Oidc,
+    ];
+
+    pub fn env_prefix(self) -> &'static str {
+        match self {
+            Provider::Kakao => "KAKAO",
+            Provider::Google => "GOOGLE",
+            Provider::Naver => "NAVER",
+            Provider::Github => "GITHUB",
+            Provider::Oidc => "OIDC",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Kakao => "kakao",
+            Provider::Google => "google",
+            Provider::Naver => "naver",
+            Provider::Github => "github",
+            Provider::Oidc => "oidc",
+        }
+    }
+
+    /// The `userType` stored for accounts created through this provider (contract §2.1).
+    pub fn user_type(self) -> &'static str {
+        match self {
+            Provider::Kakao => "K",
+            Provider::Google => "G",
+            Provider::Naver => "N",
+            Provider::Github => "GH",
+            Provider::Oidc => "O",
+        }
+    }
+
+    fn defaults(self) -> (&'static str, &'static str, &'static str) {
+        // (authorize, token, user info) of the real providers.
+        match self {
+            Provider::Kakao => (
+                "https://kauth.kakao.com/oauth/authorize",
+                "https://kauth.kakao.com/oauth/token",
+                "https://kapi.kakao.com/v2/user/me",
+            ),
+            Provider::Google => (
+                "https://accounts.google.com/o/oauth2/v2/auth",
+                "https://oauth2.googleapis.com/token",
+                "https://www.googleapis.com/oauth2/v2/userinfo",
+            ),
+            Provider::Naver => (
+                "https://nid.naver.com/oauth2.0/authorize",
+                "https://nid.naver.com/oauth2.0/token",
+                "https://openapi.naver.com/v1/nid/me",
+            ),
+            Provider::Github => (
+                "https://github.com/login/oauth/authorize",
+                "https://github.com/login/oauth/access_token",
+                "https://api.github.com/user",
+            ),
+            Provider::Oidc => ("", "", ""),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ProviderConfig {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub redirect_uri: String,
+    pub auth_url: String,
+    pub token_url: String,
+    pub userinfo_url: String,
+    /// GitHub only: where the verified addresses are listed.
+    pub emails_url: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct OAuthConfig {
+    pub providers: HashMap<Provider, ProviderConfig>,
+}
+
+impl OAuthConfig {
+    pub fn enabled_names(&self) -> Vec<&'static str> {
+        let mut names: Vec<_> = self.providers.keys().map(|p| p.name()).collect();
+        names.sort_unstable();
+        names
+    }
+}
+
+/// Reads variables by name; the environment in production, a map in tests.
+pub trait Source {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+impl<F: Fn(&str) -> Option<String>> Source for F {
+    fn get(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+impl Source for HashMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        HashMap::get(self, name).cloned()
+    }
+}
+
+struct Vars<'a> {
+    source: &'a dyn Source,
+}
+
+impl Vars<'_> {
+    /// The value of the first of `names` that is set and not blank.
+    fn first(&self, names: &[&str]) -> Option<(String, String)> {
+        names.iter().find_map(|name| {
+            self.source
+                .get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .map(|v| (name.to_string(), v))
+        })
+    }
+
+    fn string(&self, name: &str) -> Option<String> {
+        self.first(&[name]).map(|(_, v)| v)
+    }
+
+    fn parse<T: std::str::FromStr>(
+        &self,
+        name: &str,
+        default: T,
+        what: &str,
+    ) -> Result<T, ConfigError> {
+        match self.string(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| ConfigError::new(name, format!("'{v}' is not {what}"))),
+        }
+    }
+
+    fn seconds(&self, name: &str, default: u64) -> Result<Duration, ConfigError> {
+        let secs: u64 = self.parse(name, default, "a whole number of seconds")?;
+        Ok(Duration::from_secs(secs))
+    }
+
+    fn positive_seconds(&self, name: &str, default: u64) -> Result<Duration, ConfigError> {
+        let d = self.seconds(name, default)?;
+        if d.is_zero() {
+            return Err(ConfigError::new(name, "must be at least 1 second"));
+        }
+        Ok(d)
+    }
+
+    fn bool(&self, name: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.string(name).map(|v| v.to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
+            Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
+            Some(v) => Err(ConfigError::new(
+                name,
+                format!("'{v}' is not a boolean (true/false)"),
+            )),
+        }
+    }
+
+    fn url(&self, name: &str, value: &str) -> Result<(), ConfigError> {
+        match url::Url::parse(value) {
+            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Ok(()),
+            _ => Err(ConfigError::new(
+                name,
+                format!("'{value}' is not an http(s) URL"),
+            )),
+        }
+    }
+}
+
+pub const DEFAULT_CORS_ORIGINS: [&str; 4] = [
+    "http://localhost:3000",
+    "http://localhost:3001",
+    "https://nine-cloud9.vercel.app",
+    "http://127.0.0.1:3000",
+];
+
+impl Config {
+    /// Loads `.env` (if present) into the process environment, then reads the configuration.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_source(&|name: &str| std::env::var(name).ok())
+    }
+
+    pub fn from_source(source: &dyn Source) -> Result<Self, ConfigError> {
+        let v = Vars { source };
+        let host = v.string("HOST").unwrap_or_else(|| "0.0.0.0".into());
+        let port: u16 = v.parse("PORT", 3000, "a port number (0-65535)")?;
+        let public_url = match v.string("PUBLIC_URL") {
+            Some(u) => {
+                v.url("PUBLIC_URL", &u)?;
+                u.trim_end_matches('/').to_string()
+            }
+            None => format!("http://localhost:{port}"),
+        };
+        let data_dir = PathBuf::from(v.string("DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = v.string("DATABASE_URL").unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                data_dir.join("ninecloud.db").to_string_lossy()
+            )
+        });
+        if !["sqlite:", "postgres:", "postgresql:", "mysql:", "mariadb:"]
+            .iter()
+            .any(|p| database_url.starts_with(p))
+        {
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                "must start with sqlite://, postgres:// or mysql://",
+            ));
+        }
+        let database_pool_size: usize = v.parse("DATABASE_POOL_SIZE", 10, "a pool size")?;
+        if database_pool_size == 0 {
+            return Err(ConfigError::new("DATABASE_POOL_SIZE", "must be at least 1"));
+        }
+        let secret_key = v.string("SECRET_KEY");
+        if let Some(k) = &secret_key
+            && k.len() < 16
+        {
+            return Err(ConfigError::new(
+                "SECRET_KEY",
+                "is shorter than 16 characters; use a long random value",
+            ));
+        }
+
+        let cors_origins = match v.string("CORS_ORIGINS") {
+            None => DEFAULT_CORS_ORIGINS.iter().map(|s| s.to_string()).collect(),
+            Some(list) => {
+                let origins: Vec<String> = list
+                    .split(',')
+                    .map(|s| s.trim().trim_end_matches('/').to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                for o in &origins {
+                    if o != "*" {
+                        v.url("CORS_ORIGINS", o)?;
+                    }
+                }
+                origins
+            }
+        };
+
+        let mail = Self::mail(&v)?;
+        let objects = Self::objects(&v, &data_dir)?;
+        let upload_max_bytes: usize =
+            v.parse("UPLOAD_MAX_BYTES", 5 * 1024 * 1024, "a size in bytes")?;
+        let json_max_bytes: usize = v.parse("JSON_MAX_BYTES", 1024 * 1024, "a size in bytes")?;
+        let default_profile_img = v
+            .string("DEFAULT_PROFILE_IMG")
+            .unwrap_or_else(|| ORIGINAL_DEFAULT_PROFILE_IMG.into());
+
+        let mut oauth = OAuthConfig::default();
+        for p in Provider::ALL {
+            if let Some(cfg) = Self::provider(&v, p)? {
+                oauth.providers.insert(p, cfg);
+            }
+        }
+
+        Ok(Config {
+            host,
+            port,
+            public_url,
+            data_dir,
+            database_url,
+            database_pool_size,
+            secret_key,
+            access_token_ttl: v.positive_seconds("ACCESS_TOKEN_TTL", 3600)?,
+            refresh_token_ttl: v.positive_seconds("REFRESH_TOKEN_TTL", 604_800)?,
+            cors_origins,
+            trust_proxy: v.bool("TRUST_PROXY", false)?,
+            mail,
+            objects,
+            upload_max_bytes,
+            json_max_bytes,
+            default_profile_img,
+            oauth,
+            signup_code_ttl: v.positive_seconds("SIGNUP_CODE_TTL", 180)?,
+            signup_code_max_attempts: v.parse(
+                "SIGNUP_CODE_MAX_ATTEMPTS",
+                5,
+                "a number of attempts",
+            )?,
+            account_deletion_grace: v.seconds("ACCOUNT_DELETION_GRACE", 15 * 24 * 3600)?,
+            signoff_cancel_window: v.positive_seconds("SIGNOFF_CANCEL_WINDOW", 600)?,
+            purge_interval: v.positive_seconds("PURGE_INTERVAL", 3600)?,
+            auth_rate_limit_per_minute: v.parse(
+                "AUTH_RATE_LIMIT_PER_MINUTE",
+                20,
+                "a number of requests per minute",
+            )?,
+            shutdown_grace: v.seconds("SHUTDOWN_GRACE", 25)?,
+        })
+    }
+
+    fn mail(v: &Vars<'_>) -> Result<MailConfig, ConfigError> {
+        let from = v.string("MAILER_EMAIL");
+        let password = v.string("MAILER_PASSWORD");
+        let host = v.string("SMTP_HOST");
+        // The original sent through Gmail with MAILER_EMAIL/MAILER_PASSWORD and no host setting.
+        let host = match (host, &from, &password) {
+            (Some(h), _, _) => h,
+            (None, Some(_), Some(_)) => "smtp.gmail.com".to_string(),
+            _ => return Ok(MailConfig::Log),
+        };
+        let tls = match v
+            .string("SMTP_TLS")
+            .map(|s| s.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("tls") => SmtpTls::Tls,
+            Some("starttls") => SmtpTls::StartTls,
+            Some("none") => SmtpTls::None,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "SMTP_TLS",
+                    format!("'{other}' is not one of none, starttls, tls"),
+                ));
+            }
+        };
+        let default_port = match tls {
+            SmtpTls::Tls => 465,
+            SmtpTls::StartTls => 587,
+            SmtpTls::None => 25,
+        };
+        let port = v.parse("SMTP_PORT", default_port, "a port number")?;
+        let from = from.unwrap_or_else(|| "no-reply@ninecloud.local".to_string());
+        if from.parse::<lettre::Address>().is_err() {
+            return Err(ConfigError::new(
+                "MAILER_EMAIL",
+                format!("'{from}' is not an e-mail address"),
+            ));
+        }
+        let username = v.string("SMTP_USERNAME").or_else(|| {
+            // Gmail-style setups log in with the sender address.
+            password.as_ref().map(|_| from.clone())
+        });
+        Ok(MailConfig::Smtp {
+            host,
+            port,
+            tls,
+            username,
+            password,
+            from,
+        })
+    }
+
+    fn objects(v: &Vars<'_>, data_dir: &std::path::Path) -> Result<ObjectStoreConfig, ConfigError> {
+        match v.string("S3_BUCKET") {
+            None => Ok(ObjectStoreConfig::Local {
+                dir: v
+                    .string("UPLOAD_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| data_dir.join("uploads")),
+            }),
+            Some(bucket) => {
+                let endpoint = v.string("S3_ENDPOINT");
+                if let Some(e) = &endpoint {
+                    v.url("S3_ENDPOINT", e)?;
+                }
+                let public_url = v.string("S3_PUBLIC_URL");
+                if let Some(u) = &public_url {
+                    v.url("S3_PUBLIC_URL", u)?;
+                }
+                // The original used a second key pair for profile pictures; either pair works.
+                let access_key = v
+                    .first(&["S3_ACCESS_KEY", "S3_ACCESS_KEY2", "AWS_ACCESS_KEY_ID"])
+                    .map(|(_, v)| v);
+                let secret_key = v
+                    .first(&[
+                        "S3_SECRET_ACCESS_KEY",
+                        "S3_SECRET_ACCESS_KEY2",
+                        "AWS_SECRET_ACCESS_KEY",
+                    ])
+                    .map(|(_, v)| v);
+                if access_key.is_some() != secret_key.is_some() {
+                    return Err(ConfigError::new(
+                        "S3_SECRET_ACCESS_KEY",
+                        "S3_ACCESS_KEY and S3_SECRET_ACCESS_KEY must be set together",
+                    ));
+                }
+                Ok(ObjectStoreConfig::S3 {
+                    bucket,
+                    region: v
+                        .string("S3_REGION")
+                        .unwrap_or_else(|| "ap-northeast-2".into()),
+                    endpoint: endpoint.map(|e| e.trim_end_matches('/').to_string()),
+                    access_key,
+                    secret_key,
+                    public_url: public_url.map(|u| u.trim_end_matches('/').to_string()),
+                })
+            }
+        }
+    }
+
+    fn provider(v: &Vars<'_>, p: Provider) -> Result<Option<ProviderConfig>, ConfigError> {
+        let pre = p.env_prefix();
+        let Some(client_id) = v.string(&format!("{pre}_CLIENT_ID")) else {
+            return Ok(None);
+        };
+        let redirect_names: Vec<String> = match p {
+            // The original backend read Google's redirect URI under the front end's name.
+            Provider::Google => vec![
+                "GOOGLE_REDIRECT_URI".into(),
+                "REACT_APP_GOOGLE_AUTH_REDIRECT_URI".into(),
+            ],
+            _ => vec![format!("{pre}_REDIRECT_URI")],
+        };
+        let names: Vec<&str> = redirect_names.iter().map(String::as_str).collect();
+        let Some((redirect_var, redirect_uri)) = v.first(&names) else {
+            return Err(ConfigError::new(
+                &redirect_names[0],
+                format!("is required when {pre}_CLIENT_ID is set"),
+            ));
+        };
+        v.url(&redirect_var, &redirect_uri)?;
+        let (auth_default, token_default, userinfo_default) = p.defaults();
+        let endpoint = |suffix: &str, default: &str| -> Result<String, ConfigError> {
+            let var = format!("{pre}_{suffix}");
+            match v.string(&var) {
+                Some(u) => {
+                    v.url(&var, &u)?;
+                    Ok(u)
+                }
+                None if !default.is_empty() => Ok(default.to_string()),
+                None => Err(ConfigError::new(
+                    &var,
+                    format!("is required when {pre}_CLIENT_ID is set"),
+                )),
+            }
+        };
+        let auth_url = endpoint("AUTH_URL", auth_default)?;
+        let token_url = endpoint("TOKEN_URL", token_default)?;
+        let userinfo_url = endpoint("USERINFO_URL", userinfo_default)?;
+        let emails_url = if p == Provider::Github {
+            Some(endpoint(
+                "EMAILS_URL",
+                "https://api.github.com/user/emails",
+            )?)
+        } else {
+            None
+        };
+        Ok(Some(ProviderConfig {
+            client_id,
+            client_secret: v.string(&format!("{pre}_CLIENT_SECRET")),
+            redirect_uri,
+            auth_url,
+            token_url,
+            userinfo_url,
+            emails_url,
+        }))
+    }
+
+    pub fn listen_addr(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// `scheme://user:***@host/db` for logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_source(&map)
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.port, 3000);
+        assert!(c.database_url.starts_with("sqlite://"));
+        assert!(matches!(c.mail, MailConfig::Log));
+        assert!(matches!(c.objects, ObjectStoreConfig::Local { .. }));
+        assert_eq!(c.access_token_ttl, Duration::from_secs(3600));
+        assert_eq!(c.refresh_token_ttl, Duration::from_secs(604_800));
+        assert!(
+            c.cors_origins
+                .contains(&"http://localhost:3001".to_string())
+        );
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let e = load(&[("PORT", "eighty")]).unwrap_err();
+        assert_eq!(e.var, "PORT");
+        assert!(e.to_string().contains("PORT"), "{e}");
+        let e = load(&[("SMTP_HOST", "x"), ("SMTP_TLS", "maybe")]).unwrap_err();
+        assert_eq!(e.var, "SMTP_TLS");
+        let e = load(&[("DATABASE_URL", "oracle://x")]).unwrap_err();
+        assert_eq!(e.var, "DATABASE_URL");
+        let e = load(&[("KAKAO_CLIENT_ID", "abc")]).unwrap_err();
+        assert_eq!(e.var, "KAKAO_REDIRECT_URI");
+    }
+
+    #[test]
+    fn original_env_names_keep_working() {
+        let c = load(&[
+            ("MAILER_EMAIL", "nine@gmail.com"),
+            ("MAILER_PASSWORD", "app-password"),
+            ("GOOGLE_CLIENT_ID", "gid"),
+            ("GOOGLE_CLIENT_SECRET", "gsecret"),
+            (
+                "REACT_APP_GOOGLE_AUTH_REDIRECT_URI",
+                "http://localhost:3000/auth/google/callback",
+            ),
+            ("S3_BUCKET", "finaldrawings"),
+            ("S3_ACCESS_KEY2", "ak"),
+            ("S3_SECRET_ACCESS_KEY2", "sk"),
+        ])
+        .unwrap();
+        match &c.mail {
+            MailConfig::Smtp {
+                host, port, tls, ..
+            } => {
+                assert_eq!(host, "smtp.gmail.com");
+                assert_eq!(*port, 465);
+                assert_eq!(*tls, SmtpTls::Tls);
+            }
+            MailConfig::Log => panic!("expected SMTP"),
+        }
+        let g = &c.oauth.providers[&Provider::Google];
+        assert_eq!(g.redirect_uri, "http://localhost:3000/auth/google/callback");
+        assert_eq!(g.token_url, "https://oauth2.googleapis.com/token");
+        assert!(matches!(
+            &c.objects,
+            ObjectStoreConfig::S3 { access_key: Some(a), .. } if a == "ak"
+        ));
+    }
+}

@@ -1,0 +1,156 @@
+//! Extractors whose failures are `AppError`s (JSON `{message}`), never axum's plain-text ones.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::{HeaderMap, header, request::Parts};
+use serde::de::DeserializeOwned;
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::store::accounts::{self, User};
+use crate::tokens::TokenError;
+
+/// A JSON body (or, as Express's urlencoded parser allowed, a form body) read into `T`.
+/// Type errors name the field; an empty body reads as `{}`.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, AppError> {
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        let limit = state.config.json_max_bytes;
+        let bytes = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|_| {
+                AppError::payload_too_large(format!(
+                    "요청 본문이 너무 큽니다 (최대 {limit} bytes)."
+                ))
+            })?;
+        parse_body(&bytes, is_form).map(JsonBody)
+    }
+}
+
+fn parse_body<T: DeserializeOwned>(bytes: &Bytes, is_form: bool) -> Result<T, AppError> {
+    let trimmed = bytes.trim_ascii();
+    if is_form {
+        return serde_urlencoded::from_bytes(trimmed)
+            .map_err(|e| AppError::bad_request(format!("요청 본문을 읽을 수 없습니다: {e}")));
+    }
+    let src: &[u8] = if trimmed.is_empty() || trimmed == b"null" {
+        b"{}"
+    } else {
+        trimmed
+    };
+    let de = &mut serde_json::Deserializer::from_slice(src);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            AppError::bad_request("요청 본문이 올바른 JSON이 아닙니다.")
+        } else if path == "." {
+            AppError::bad_request("요청 본문은 JSON 객체여야 합니다.")
+        } else {
+            AppError::bad_request(format!(
+                "\"{path}\" 항목의 형식이 올바르지 않습니다: {inner}"
+            ))
+        }
+    })
+}
+
+/// The signed-in user, from `Authorization: Bearer <access token>` (contract §1.4).
+pub struct AuthUser(pub User);
+
+/// The bearer token of a request, if it carries one in the expected form.
+pub fn bearer(headers: &HeaderMap) -> Result<&str, AppError> {
+    let raw = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| AppError::unauthorized("로그인이 필요합니다."))?
+        .to_str()
+        .map_err(|_| AppError::unauthorized("토큰 타입이 일치하지 않습니다."))?;
+    match raw.trim().split_once(' ') {
+        Some(("Bearer", token)) if !token.trim().is_empty() => Ok(token.trim()),
+        _ => Err(AppError::unauthorized("토큰 타입이 일치하지 않습니다.")),
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = bearer(&parts.headers)?;
+        let claims = state.tokens.verify_access(token).map_err(|e| match e {
+            TokenError::Expired => AppError::token_expired(),
+            TokenError::WrongKind => AppError::unauthorized("AccessToken이 아닙니다."),
+            TokenError::Invalid => AppError::unauthorized("유효하지 않은 토큰입니다."),
+        })?;
+        let user = accounts::find_user(&state.db, claims.user_id)
+            .await?
+            .ok_or_else(|| AppError::unauthorized("토큰 사용자가 존재하지 않습니다."))?;
+        Ok(AuthUser(user))
+    }
+}
+
+/// The client's address: the peer, or behind a trusted proxy the address it reports.
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if state.config.trust_proxy {
+            // Nginx appends the address it saw; the last entry is the one we can trust.
+            let forwarded = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|ip| ip.trim().parse().ok())
+                .or_else(|| {
+                    parts
+                        .headers
+                        .get("x-real-ip")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|ip| ip.trim().parse().ok())
+                });
+            if let Some(ip) = forwarded {
+                return Ok(ClientIp(ip));
+            }
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        Ok(ClientIp(peer))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Debug)]
+    struct Body {
+        email: Option<String>,
+    }
+
+    #[test]
+    fn body_errors_name_the_field() {
+        let e = parse_body::<Body>(&Bytes::from_static(br#"{"email": 5}"#), false).unwrap_err();
+        assert!(e.message.contains("\"email\""), "{}", e.message);
+        let e = parse_body::<Body>(&Bytes::from_static(b"{nope"), false).unwrap_err();
+        assert_eq!(e.status, 400);
+        let ok = parse_body::<Body>(&Bytes::new(), false).unwrap();
+        assert!(ok.email.is_none());
+        let form = parse_body::<Body>(&Bytes::from_static(b"email=a%40b.com"), true).unwrap();
+        assert_eq!(form.email.as_deref(), Some("a@b.com"));
+    }
+}

@@ -1,0 +1,567 @@
+//! Accounts (contract §4.3): sign-up with an e-mailed code, sign-in, token renewal, profile,
+//! password, sign-off and its cancellation, logout.
+//!
+//! Status codes and message strings are the ones the NINE Cloud front end reads; where the
+//! original answered a client mistake with 500, this answers 4xx with the same kind of message.
+
+use axum::extract::Multipart;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, patch, post};
+use axum::{Json, Router};
+use chrono::Duration as ChronoDuration;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::{AuthUser, ClientIp, JsonBody};
+use super::{Message, message};
+use crate::app::{App, AppState};
+use crate::domain::{Email, Password, Username, required};
+use crate::error::{AppError, AppResult};
+use crate::store::accounts::{self, NewUser, PublicUser, User};
+use crate::store::db::{DbError, now};
+use crate::store::objects::{self, ObjectError};
+use crate::tokens::{TokenError, hash_token};
+
+pub const REFRESH_HEADER: &str = "refreshtoken";
+pub const EMAIL_TAKEN: &str = "이미 가입된 이메일 입니다.";
+const BAD_REFRESH: &str = "비정상적인 접근입니다. 다시 로그인 하세요";
+const NO_SUCH_USER: &str = "사용자가 없습니다.";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/signup", post(signup))
+        .route("/complete-signup", post(complete_signup))
+        .route("/signin", post(signin))
+        .route("/token", post(renew_token))
+        .route("/logout", post(logout))
+        .route("/myInfo", get(my_info))
+        .route("/myInfo/editmyInfo", patch(edit_my_info))
+        .route("/myInfo/edit-pw", patch(edit_password))
+        .route("/signoff", delete(signoff))
+        .route("/cancel-signoff", post(cancel_signoff))
+        .route("/signoffInProgress", post(signoff_in_progress))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SignupBody {
+    email: Option<String>,
+    password: Option<String>,
+    username: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CompleteSignupBody {
+    email: Option<String>,
+    password: Option<String>,
+    username: Option<String>,
+    /// The code from the e-mail (note the capital A, as the front end sends it).
+    #[serde(rename = "Authenticationcode")]
+    authentication_code: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SigninBody {
+    email: Option<String>,
+    password: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EmailBody {
+    email: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EditPasswordBody {
+    password: Option<String>,
+    #[serde(rename = "newPassword")]
+    new_password: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SignupComplete {
+    message: String,
+    data: PublicUser,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SigninAnswer {
+    message: String,
+    #[serde(rename = "profileImage")]
+    profile_image: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MyInfo {
+    data: PublicUser,
+}
+
+fn limit(app: &App, scope: &str, key: &str) -> AppResult<()> {
+    app.limits
+        .check(scope, key)
+        .map_err(AppError::too_many_requests)
+}
+
+async fn hash_password(password: &str) -> AppResult<String> {
+    let p = password.to_string();
+    tokio::task::spawn_blocking(move || bcrypt::hash(p, 10))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)
+}
+
+/// bcrypt check off the async threads; any hash that is not bcrypt simply does not match.
+async fn password_matches(password: &str, hash: &str) -> AppResult<bool> {
+    let (p, h) = (password.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || bcrypt::verify(p, &h).unwrap_or(false))
+        .await
+        .map_err(AppError::internal)
+}
+
+/// Issues an access and a refresh token, records the refresh token, and returns the two
+/// response headers the front end stores (contract §3).
+pub async fn session_headers(app: &App, user_id: i64) -> AppResult<HeaderMap> {
+    let access = app.tokens.issue_access(user_id);
+    let refresh = app.tokens.issue_refresh(user_id);
+    accounts::store_refresh_token(&app.db, user_id, &refresh.hash, refresh.expires_at).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {access}")).map_err(AppError::internal)?,
+    );
+    headers.insert(
+        REFRESH_HEADER,
+        HeaderValue::from_str(&refresh.token).map_err(AppError::internal)?,
+    );
+    Ok(headers)
+}
+
+fn new_signup_code() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..6)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// Sends a sign-up code to the address.
+#[utoipa::path(post, path = "/signup", tag = "users", request_body = SignupBody,
+    responses((status = 201, body = Message, description = "이메일 전송 완료"),
+              (status = 400, body = Message), (status = 403, body = Message, description = "e-mail taken"),
+              (status = 429, body = Message), (status = 503, body = Message, description = "mail not sent")))]
+#[tracing::instrument(skip_all)]
+pub async fn signup(
+    state: axum::extract::State<AppState>,
+    ClientIp(ip): ClientIp,
+    JsonBody(body): JsonBody<SignupBody>,
+) -> AppResult<impl IntoResponse> {
+    let app = &state.0;
+    limit(app, "signup", &ip.to_string())?;
+    let email = Email::parse("email", required("email", &body.email)?)?;
+    Password::parse("password", required("password", &body.password)?)?;
+    Username::parse("username", required("username", &body.username)?)?;
+    limit(app, "signup-email", email.as_str())?;
+    if accounts::find_user_by_email(&app.db, email.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(AppError::forbidden(EMAIL_TAKEN));
+    }
+    let code = new_signup_code();
+    let expires = now() + ChronoDuration::from_std(app.config.signup_code_ttl).unwrap_or_default();
+    accounts::put_signup_code(&app.db, email.as_str(), &code, expires).await?;
+    if let Err(e) = app.mail.send_signup_code(email.as_str(), &code).await {
+        tracing::error!(error = %e, "sending the sign-up code failed");
+        let _ = accounts::take_signup_code(&app.db, email.as_str(), &code).await;
+        return Err(AppError::unavailable(
+            "인증 메일을 보내지 못했습니다. 잠시 후 다시 시도해 주세요.",
+        ));
+    }
+    Ok((StatusCode::CREATED, message("이메일 전송 완료")))
+}
+
+/// Checks the code and creates the account.
+#[utoipa::path(post, path = "/complete-signup", tag = "users", request_body = CompleteSignupBody,
+    responses((status = 201, body = SignupComplete, description = "message contains 회원가입이 완료"),
+              (status = 400, body = Message, description = "wrong code or invalid field"),
+              (status = 401, body = Message, description = "code expired, used up or never sent"),
+              (status = 403, body = Message, description = "e-mail taken"), (status = 429, body = Message)))]
+#[tracing::instrument(skip_all)]
+pub async fn complete_signup(
+    state: axum::extract::State<AppState>,
+    ClientIp(ip): ClientIp,
+    JsonBody(body): JsonBody<CompleteSignupBody>,
+) -> AppResult<impl IntoResponse> {
+    let app = &state.0;
+    limit(app, "complete-signup", &ip.to_string())?;
+    let email = Email::parse("email", required("email", &body.email)?)?;
+    let password = Password::parse("password", required("password", &body.password)?)?;
+    let username = Username::parse("username", required("username", &body.username)?)?;
+    let code = required("Authenticationcode", &body.authentication_code)?.to_lowercase();
+
+    let expired = || AppError::unauthorized("인증코드가 만료되었습니다.");
+    let stored = accounts::find_signup_code(&app.db, email.as_str())
+        .await?
+        .ok_or_else(expired)?;
+    if stored.expires_at <= now() || stored.attempts >= app.config.signup_code_max_attempts {
+        let _ = accounts::take_signup_code(&app.db, email.as_str(), &stored.code).await;
+        return Err(expired());
+    }
+    if stored.code != code {
+        let attempts = accounts::count_signup_attempt(&app.db, email.as_str()).await?;
+        if attempts >= app.config.signup_code_max_attempts {
+            // Out of tries: the code is gone and a new one must be requested.
+            let _ = accounts::take_signup_code(&app.db, email.as_str(), &stored.code).await;
+        }
+        return Err(AppError::bad_request("인증코드가 올바르지 않습니다."));
+    }
+    // Single use: only the request that deletes the code goes on.
+    if !accounts::take_signup_code(&app.db, email.as_str(), &code).await? {
+        return Err(expired());
+    }
+    let hash = hash_password(password.as_str()).await?;
+    let t = now();
+    let user = accounts::insert_user(
+        &app.db,
+        NewUser {
+            email: email.as_str(),
+            username: username.as_str(),
+            password_hash: &hash,
+            profile_img: Some(&app.config.default_profile_img),
+            user_type: "Common",
+            created_at: t,
+            updated_at: t,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        DbError::Conflict(_) => AppError::forbidden(EMAIL_TAKEN),
+        other => other.into(),
+    })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SignupComplete {
+            message: format!("{}님, 회원가입이 완료되었습니다.", user.username),
+            data: PublicUser::from(&user),
+        }),
+    ))
+}
+
+/// Password sign-in. Tokens come back in the `Authorization` and `Refreshtoken` headers.
+#[utoipa::path(post, path = "/signin", tag = "users", request_body = SigninBody,
+    responses((status = 200, body = SigninAnswer, headers(("Authorization" = String, description = "Bearer <access token>"), ("Refreshtoken" = String))),
+              (status = 400, body = Message, description = "unknown e-mail or wrong password"),
+              (status = 403, body = Message, description = "deletion pending (탈퇴처리중입니다. 취소하시겠습니까?); opens the cancel window"),
+              (status = 429, body = Message)))]
+#[tracing::instrument(skip_all)]
+pub async fn signin(
+    state: axum::extract::State<AppState>,
+    ClientIp(ip): ClientIp,
+    JsonBody(body): JsonBody<SigninBody>,
+) -> AppResult<impl IntoResponse> {
+    let app = &state.0;
+    limit(app, "signin", &ip.to_string())?;
+    let email = Email::parse("email", required("email", &body.email)?)?;
+    let password = required("password", &body.password)?;
+    limit(app, "signin-email", email.as_str())?;
+    let user = accounts::find_user_by_email(&app.db, email.as_str())
+        .await?
+        .ok_or_else(|| AppError::bad_request("존재하지 않는 email입니다."))?;
+    if !password_matches(password, &user.password_hash).await? {
+        return Err(AppError::bad_request("비밀번호가 일치하지 않습니다."));
+    }
+    if user.deletion_due_at.is_some() {
+        // The owner proved who they are: for a few minutes they may cancel the deletion.
+        let until =
+            now() + ChronoDuration::from_std(app.config.signoff_cancel_window).unwrap_or_default();
+        accounts::open_cancel_window(&app.db, user.id, until).await?;
+        return Err(AppError::forbidden("탈퇴처리중입니다. 취소하시겠습니까?"));
+    }
+    let headers = session_headers(app, user.id).await?;
+    Ok((
+        StatusCode::OK,
+        headers,
+        Json(SigninAnswer {
+            message: format!("{}님 환영합니다.", user.username),
+            profile_image: user.profile_img,
+        }),
+    ))
+}
+
+fn refresh_header(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(REFRESH_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().trim_start_matches("Bearer ").trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// A new access token for a live refresh token (`Refreshtoken` header).
+#[utoipa::path(post, path = "/token", tag = "users",
+    params(("Refreshtoken" = String, Header, description = "the refresh token")),
+    responses((status = 201, body = Message, headers(("Authorization" = String, description = "Bearer <new access token>"))),
+              (status = 401, body = Message, description = "missing, forged, revoked or not a refresh token"),
+              (status = 419, body = Message, description = "refresh token expired")))]
+#[tracing::instrument(skip_all)]
+pub async fn renew_token(
+    state: axum::extract::State<AppState>,
+    headers: HeaderMap,
+) -> AppResult<impl IntoResponse> {
+    let app = &state.0;
+    let token = refresh_header(&headers)
+        .ok_or_else(|| AppError::unauthorized("Refreshtoken 헤더가 필요합니다."))?;
+    let claims = app.tokens.verify_refresh(token).map_err(|e| match e {
+        TokenError::Expired => AppError::token_expired(),
+        _ => AppError::unauthorized(BAD_REFRESH),
+    })?;
+    if !accounts::refresh_token_is_live(&app.db, claims.user_id, &hash_token(token)).await? {
+        return Err(AppError::unauthorized(BAD_REFRESH));
+    }
+    let access = app.tokens.issue_access(claims.user_id);
+    let mut out = HeaderMap::new();
+    out.insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {access}")).map_err(AppError::internal)?,
+    );
+    Ok((StatusCode::CREATED, out, message("AccessToken 발급 완료")))
+}
+
+/// Revokes the refresh token in the `Refreshtoken` header (or, with only an access token,
+/// every refresh token of the user).
+#[utoipa::path(post, path = "/logout", tag = "users",
+    params(("Refreshtoken" = Option<String>, Header, description = "the refresh token to revoke")),
+    responses((status = 200, body = Message), (status = 401, body = Message)))]
+#[tracing::instrument(skip_all)]
+pub async fn logout(
+    state: axum::extract::State<AppState>,
+    headers: HeaderMap,
+) -> AppResult<impl IntoResponse> {
+    let app = &state.0;
+    if let Some(token) = refresh_header(&headers) {
+        // An expired or revoked token is already as good as logged out.
+        match app.tokens.verify_refresh(token) {
+            Ok(_) | Err(TokenError::Expired) => {
+                accounts::revoke_refresh_token(&app.db, &hash_token(token)).await?;
+                return Ok(message("로그아웃 되었습니다."));
+            }
+            Err(_) => return Err(AppError::unauthorized(BAD_REFRESH)),
+        }
+    }
+    let token = super::extract::bearer(&headers)?;
+    match app.tokens.verify_access(token) {
+        Ok(c) => {
+            accounts::revoke_user_refresh_tokens(&app.db, c.user_id, None).await?;
+            Ok(message("로그아웃 되었습니다."))
+        }
+        Err(TokenError::Expired) => Err(AppError::token_expired()),
+        Err(_) => Err(AppError::unauthorized("유효하지 않은 토큰입니다.")),
+    }
+}
+
+/// The signed-in user's profile.
+#[utoipa::path(get, path = "/myInfo", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = MyInfo), (status = 401, body = Message), (status = 419, body = Message)))]
+#[tracing::instrument(skip_all)]
+pub async fn my_info(AuthUser(user): AuthUser) -> Json<MyInfo> {
+    Json(MyInfo {
+        data: PublicUser::from(&user),
+    })
+}
+
+/// An uploaded file, read within the size limit.
+pub struct Upload {
+    pub bytes: bytes::Bytes,
+}
+
+/// Reads a multipart file field into memory, refusing more than `max` bytes.
+pub async fn read_upload(
+    mut field: axum::extract::multipart::Field<'_>,
+    max: usize,
+) -> AppResult<Upload> {
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        if buf.len() + chunk.len() > max {
+            return Err(ObjectError::TooLarge { limit: max }.into());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Upload {
+        bytes: buf.freeze(),
+    })
+}
+
+pub fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::payload_too_large("요청 본문이 너무 큽니다.")
+    } else {
+        AppError::bad_request(format!(
+            "multipart 본문을 읽을 수 없습니다: {}",
+            e.body_text()
+        ))
+    }
+}
+
+/// Stores an image upload under `area` and returns its key and URL. Nothing is stored when the
+/// bytes are not an accepted image.
+pub async fn store_image(app: &App, area: &str, upload: Upload) -> AppResult<(String, String)> {
+    let kind = objects::sniff_image(&upload.bytes)?;
+    let key = objects::new_key(area, kind);
+    app.objects.put(&key, upload.bytes, kind.mime).await?;
+    Ok((key.clone(), app.objects.url_for(&key)))
+}
+
+/// Deletes an object we stored, given its URL; failures are logged, not fatal.
+pub async fn forget_image(app: &App, url: Option<&str>) {
+    if let Some(key) = url.and_then(|u| app.objects.key_for_url(u))
+        && let Err(e) = app.objects.delete(&key).await
+    {
+        tracing::warn!(key, error = %e, "could not delete a stored image");
+    }
+}
+
+/// Changes the nickname and, when a file comes in `image`, the profile picture.
+#[utoipa::path(patch, path = "/myInfo/editmyInfo", tag = "users", security(("bearer" = [])),
+    request_body(content_type = "multipart/form-data", description = "`username` (text) and optional `image` (file; an empty text field means no new picture)"),
+    responses((status = 201, body = Message), (status = 400, body = Message), (status = 413, body = Message)))]
+#[tracing::instrument(skip_all)]
+pub async fn edit_my_info(
+    state: axum::extract::State<AppState>,
+    AuthUser(user): AuthUser,
+    mut form: Multipart,
+) -> AppResult<impl IntoResponse> {
+    let app = &state.0;
+    let mut username: Option<String> = None;
+    let mut image: Option<Upload> = None;
+    while let Some(field) = form.next_field().await.map_err(multipart_error)? {
+        match field.name() {
+            Some("username") => username = Some(field.text().await.map_err(multipart_error)?),
+            // The front end sends an empty text field when no picture was picked.
+            Some("image") if field.file_name().is_some() => {
+                image = Some(read_upload(field, app.config.upload_max_bytes).await?);
+            }
+            _ => {}
+        }
+    }
+    let username = Username::parse("username", required("username", &username)?)?;
+    let new_image = match image {
+        Some(upload) => Some(store_image(app, "profiles", upload).await?),
+        None => None,
+    };
+    let url = new_image.as_ref().map(|(_, url)| url.as_str());
+    if let Err(e) = accounts::update_profile(&app.db, user.id, username.as_str(), url).await {
+        if let Some((key, _)) = &new_image {
+            let _ = app.objects.delete(key).await;
+        }
+        return Err(e.into());
+    }
+    if new_image.is_some() {
+        forget_image(app, user.profile_img.as_deref()).await;
+    }
+    Ok((StatusCode::CREATED, message("수정이 완료되었습니다.")))
+}
+
+/// Changes the password of a password account; other sessions are logged out.
+#[utoipa::path(patch, path = "/myInfo/edit-pw", tag = "users", security(("bearer" = [])), request_body = EditPasswordBody,
+    responses((status = 201, body = Message), (status = 400, body = Message)))]
+#[tracing::instrument(skip_all)]
+pub async fn edit_password(
+    state: axum::extract::State<AppState>,
+    AuthUser(user): AuthUser,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<EditPasswordBody>,
+) -> AppResult<impl IntoResponse> {
+    let app = &state.0;
+    if !user.is_common() {
+        return Err(AppError::bad_request(
+            "소셜로그인 사용자는 비밀번호를 변경할 수 없습니다.",
+        ));
+    }
+    let current = required("password", &body.password)?;
+    let new = Password::parse("newPassword", required("newPassword", &body.new_password)?)?;
+    if !password_matches(current, &user.password_hash).await? {
+        return Err(AppError::bad_request("비밀번호가 틀립니다."));
+    }
+    let hash = hash_password(new.as_str()).await?;
+    accounts::update_password(&app.db, user.id, &hash).await?;
+    let keep = refresh_header(&headers).map(hash_token);
+    accounts::revoke_user_refresh_tokens(&app.db, user.id, keep.as_deref()).await?;
+    Ok((StatusCode::CREATED, message("비밀번호가 변경 되었습니다.")))
+}
+
+/// Schedules the account's deletion after the grace period (15 days by default).
+#[utoipa::path(delete, path = "/signoff", tag = "users", security(("bearer" = [])),
+    responses((status = 201, body = Message)))]
+#[tracing::instrument(skip_all)]
+pub async fn signoff(
+    state: axum::extract::State<AppState>,
+    AuthUser(user): AuthUser,
+) -> AppResult<impl IntoResponse> {
+    let app = &state.0;
+    let grace = app.config.account_deletion_grace;
+    let due = now() + ChronoDuration::from_std(grace).unwrap_or_default();
+    accounts::set_deletion(&app.db, user.id, Some(due)).await?;
+    accounts::revoke_user_refresh_tokens(&app.db, user.id, None).await?;
+    let days = grace.as_secs() / 86_400;
+    Ok((
+        StatusCode::CREATED,
+        message(format!(
+            "탈퇴처리가 완료되었습니다. {days}일 동안 회원정보가 보류됩니다."
+        )),
+    ))
+}
+
+/// The account behind `email` whose owner signed in with the right password a moment ago.
+async fn pending_account_in_window(app: &App, ip: &str, body: &EmailBody) -> AppResult<User> {
+    limit(app, "signoff-cancel", ip)?;
+    let email = Email::parse("email", required("email", &body.email)?)?;
+    let user = accounts::find_user_by_email(&app.db, email.as_str())
+        .await?
+        .ok_or_else(|| AppError::bad_request(NO_SUCH_USER))?;
+    if user.deletion_due_at.is_none() {
+        return Err(AppError::bad_request("탈퇴 처리 중인 계정이 아닙니다."));
+    }
+    match user.cancel_window_until {
+        Some(until) if until > now() => Ok(user),
+        _ => Err(AppError::forbidden(
+            "비밀번호를 확인한 뒤에 진행할 수 있습니다. 다시 로그인해 주세요.",
+        )),
+    }
+}
+
+/// Cancels a pending deletion; only right after a sign-in with the correct password.
+#[utoipa::path(post, path = "/cancel-signoff", tag = "users", request_body = EmailBody,
+    responses((status = 201, body = Message), (status = 400, body = Message),
+              (status = 403, body = Message, description = "no correct-password sign-in in the last minutes")))]
+#[tracing::instrument(skip_all)]
+pub async fn cancel_signoff(
+    state: axum::extract::State<AppState>,
+    ClientIp(ip): ClientIp,
+    JsonBody(body): JsonBody<EmailBody>,
+) -> AppResult<impl IntoResponse> {
+    let app = &state.0;
+    let user = pending_account_in_window(app, &ip.to_string(), &body).await?;
+    accounts::set_deletion(&app.db, user.id, None).await?;
+    Ok((StatusCode::CREATED, message("탈퇴 요청이 취소되었습니다.")))
+}
+
+/// How long until a pending deletion happens; only right after a correct-password sign-in.
+#[utoipa::path(post, path = "/signoffInProgress", tag = "users", request_body = EmailBody,
+    responses((status = 201, body = Message, description = "탈퇴까지 <d>일, <h>시간 남았습니다."),
+              (status = 400, body = Message), (status = 403, body = Message)))]
+#[tracing::instrument(skip_all)]
+pub async fn signoff_in_progress(
+    state: axum::extract::State<AppState>,
+    ClientIp(ip): ClientIp,
+    JsonBody(body): JsonBody<EmailBody>,
+) -> AppResult<impl IntoResponse> {
+    let app = &state.0;
+    let user = pending_account_in_window(app, &ip.to_string(), &body).await?;
+    let due = user.deletion_due_at.unwrap_or_else(now);
+    let left = (due - now()).num_seconds().max(0);
+    let (d, h) = (left / 86_400, (left % 86_400) / 3_600);
+    Ok((
+        StatusCode::CREATED,
+        message(format!("탈퇴까지 {d}일, {h}시간 남았습니다.")),
+    ))
+}

@@ -1,0 +1,42 @@
+//! Periodic work, run by every instance (each step is safe to run twice at once).
+
+use std::sync::Arc;
+
+use crate::app::App;
+use crate::http::users::forget_image;
+use crate::store::accounts;
+use crate::store::db::now;
+
+/// Hard-deletes accounts past their deletion date, with the images they uploaded (contract §6;
+/// the original left the images behind).
+pub async fn purge_deleted_accounts(app: &App) -> anyhow::Result<usize> {
+    let at = now();
+    let due = accounts::users_due_for_deletion(&app.db, at).await?;
+    let mut deleted = 0;
+    for user in due {
+        // The row goes first: if it was cancelled in the meantime nothing is touched.
+        if accounts::delete_user_if_due(&app.db, user.id, at).await? {
+            forget_image(app, user.profile_img.as_deref()).await;
+            deleted += 1;
+        }
+    }
+    if deleted > 0 {
+        tracing::info!(deleted, "deleted accounts past their deletion date");
+    }
+    Ok(deleted)
+}
+
+pub async fn run_periodic(app: Arc<App>) {
+    let mut tick = tokio::time::interval(app.config.purge_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = purge_deleted_accounts(&app).await {
+            tracing::warn!(error = %e, "account purge failed; will try again");
+        }
+        if let Err(e) = accounts::delete_expired_signup_codes(&app.db, now()).await {
+            tracing::warn!(error = %e, "sign-up code clean-up failed");
+        }
+        app.limits.shrink();
+    }
+}

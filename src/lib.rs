@@ -1,0 +1,121 @@
+//! ninecloud: the NINE Cloud backend and a Socket.IO-compatible realtime server in one binary.
+//! `ARCHITECTURE.md` is the map.
+
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod mail;
+pub mod oauth;
+pub mod store;
+pub mod tokens;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::app::{App, AppState};
+use crate::config::Config;
+
+/// A server bound to its port and serving.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub app: Arc<App>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningServer {
+    /// Starts draining, lets in-flight requests finish, and waits for the server to stop.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task.await.context("server task")?
+    }
+}
+
+/// Builds the application from `config`, binds `HOST:PORT` (port 0 picks a free one) and serves
+/// until `stop()`.
+pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+    let (tx, mut rx) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let listener = TcpListener::bind(config.listen_addr())
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen_addr()))?;
+    let addr = listener.local_addr()?;
+    let app = Arc::new(App::build(config).await?);
+    let task = tokio::spawn(serve_on(listener, app.clone(), signal));
+    Ok(RunningServer {
+        addr,
+        app,
+        shutdown: tx,
+        task,
+    })
+}
+
+/// Serves on `listener` until `shutdown` resolves, then drains: `/ready` turns 503 at once,
+/// in-flight requests finish (bounded by `SHUTDOWN_GRACE`), periodic jobs stop.
+pub async fn serve_on(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = AppState(app.clone());
+    let router = http::router(state);
+    let jobs = tokio::spawn(jobs::run_periodic(app.clone()));
+    let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
+    let draining_app = app.clone();
+    let graceful = async move {
+        shutdown.await;
+        draining_app.start_draining();
+        tracing::info!("draining: not ready any more, finishing in-flight requests");
+        let _ = drained_tx.send(());
+    };
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(graceful);
+    let grace = app.config.shutdown_grace;
+    let result = tokio::select! {
+        r = server => r.context("HTTP server"),
+        _ = async {
+            let _ = drained_rx.await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(?grace, "in-flight requests did not finish within the grace period");
+            Ok(())
+        }
+    };
+    jobs.abort();
+    tracing::info!("stopped");
+    result
+}
+
+/// SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

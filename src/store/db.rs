@@ -1,0 +1,225 @@
+//! The relational database: SQLite (embedded default), PostgreSQL or MySQL/MariaDB, chosen by
+//! `DATABASE_URL`.
+//!
+//! diesel-async has no multi-backend connection, so `Db` is an enum of pools and `with_conn!`
+//! runs one block of diesel code against whichever pool is configured: each query is written
+//! once and type-checked for all three backends. Inserts never use `RETURNING` (MySQL has none);
+//! rows are read back by a unique key instead.
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, Timelike, Utc};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sqlite::SqliteConnection;
+use diesel_async::pooled_connection::deadpool::{BuildError, Pool, PoolError};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{
+    AsyncConnection, AsyncMigrationHarness, AsyncMysqlConnection, AsyncPgConnection, RunQueryDsl,
+    SimpleAsyncConnection,
+};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/mysql");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint said no; the payload names the constraint when the backend tells.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl From<DieselError> for DbError {
+    fn from(err: DieselError) -> Self {
+        match err {
+            DieselError::NotFound => DbError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                DbError::Conflict(
+                    info.constraint_name()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| info.message().to_string()),
+                )
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                DbError::Unavailable(info.message().to_string())
+            }
+            other => DbError::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<PoolError> for DbError {
+    fn from(err: PoolError) -> Self {
+        DbError::Unavailable(err.to_string())
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+#[derive(Clone)]
+pub enum Db {
+    Sqlite(Pool<SqliteConn>),
+    Postgres(Pool<AsyncPgConnection>),
+    Mysql(Pool<AsyncMysqlConnection>),
+}
+
+/// Runs `$body` with `$conn: &mut <backend connection>` for whichever backend `$db` is.
+/// The body is compiled once per backend; it returns a `DbResult`.
+#[macro_export]
+macro_rules! with_conn {
+    ($db:expr, |$conn:ident| $body:expr) => {{
+        match $db {
+            $crate::store::db::Db::Sqlite(pool) => {
+                let mut obj = pool.get().await.map_err($crate::store::db::DbError::from)?;
+                let $conn: &mut $crate::store::db::SqliteConn = &mut obj;
+                $body
+            }
+            $crate::store::db::Db::Postgres(pool) => {
+                let mut obj = pool.get().await.map_err($crate::store::db::DbError::from)?;
+                let $conn: &mut ::diesel_async::AsyncPgConnection = &mut obj;
+                $body
+            }
+            $crate::store::db::Db::Mysql(pool) => {
+                let mut obj = pool.get().await.map_err($crate::store::db::DbError::from)?;
+                let $conn: &mut ::diesel_async::AsyncMysqlConnection = &mut obj;
+                $body
+            }
+        }
+    }};
+}
+
+/// Now, in UTC, to the microsecond (the finest every backend stores).
+pub fn now() -> NaiveDateTime {
+    let t = Utc::now().naive_utc();
+    t.with_nanosecond(t.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(t)
+}
+
+fn sqlite_path(url: &str) -> String {
+    url.trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .to_string()
+}
+
+impl Db {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+            Db::Mysql(_) => Backend::Mysql,
+        }
+    }
+
+    /// Opens a pool for `url`. Nothing is connected until the first use.
+    pub fn connect(url: &str, pool_size: usize) -> anyhow::Result<Db> {
+        let wait = Some(Duration::from_secs(10));
+        fn pool_error(e: BuildError) -> anyhow::Error {
+            anyhow::anyhow!("cannot build the database pool: {e}")
+        }
+        if url.starts_with("sqlite:") {
+            let path = sqlite_path(url);
+            if let Some(parent) = std::path::Path::new(&path).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| anyhow::anyhow!("cannot create the folder for {path}: {e}"))?;
+            }
+            let mut cfg = ManagerConfig::<SqliteConn>::default();
+            cfg.custom_setup = Box::new(|url| {
+                let path = sqlite_path(url);
+                Box::pin(async move {
+                    let mut conn = SqliteConn::establish(&path).await?;
+                    // Foreign keys for ON DELETE CASCADE; WAL and a busy timeout so readers
+                    // and the single writer share the file without "database is locked".
+                    conn.batch_execute(
+                        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                         PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                    )
+                    .await
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                    Ok(conn)
+                })
+            });
+            let mgr = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(&path, cfg);
+            let pool = Pool::builder(mgr)
+                .max_size(pool_size)
+                .wait_timeout(wait)
+                .runtime(deadpool_runtime())
+                .build()
+                .map_err(pool_error)?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let mgr = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+            let pool = Pool::builder(mgr)
+                .max_size(pool_size)
+                .wait_timeout(wait)
+                .create_timeout(wait)
+                .runtime(deadpool_runtime())
+                .build()
+                .map_err(pool_error)?;
+            Ok(Db::Postgres(pool))
+        } else if url.starts_with("mysql:") || url.starts_with("mariadb:") {
+            let url = url.replacen("mariadb:", "mysql:", 1);
+            let mgr = AsyncDieselConnectionManager::<AsyncMysqlConnection>::new(url);
+            let pool = Pool::builder(mgr)
+                .max_size(pool_size)
+                .wait_timeout(wait)
+                .create_timeout(wait)
+                .runtime(deadpool_runtime())
+                .build()
+                .map_err(pool_error)?;
+            Ok(Db::Mysql(pool))
+        } else {
+            anyhow::bail!("DATABASE_URL must start with sqlite://, postgres:// or mysql://")
+        }
+    }
+
+    /// Runs the pending migrations of this backend. Needs the multi-threaded tokio runtime
+    /// (the harness blocks in place while diesel's synchronous migration code runs).
+    pub async fn migrate(&self) -> anyhow::Result<usize> {
+        macro_rules! run {
+            ($pool:expr, $migrations:expr) => {{
+                let conn = $pool.get().await?;
+                let mut harness = AsyncMigrationHarness::new(conn);
+                harness
+                    .run_pending_migrations($migrations)
+                    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
+                    .len()
+            }};
+        }
+        Ok(match self {
+            Db::Sqlite(pool) => run!(pool, SQLITE_MIGRATIONS),
+            Db::Postgres(pool) => run!(pool, POSTGRES_MIGRATIONS),
+            Db::Mysql(pool) => run!(pool, MYSQL_MIGRATIONS),
+        })
+    }
+
+    /// A cheap round trip, for `/ready` and `/health`.
+    pub async fn ping(&self) -> DbResult<()> {
+        with_conn!(self, |conn| {
+            diesel::sql_query("SELECT 1").execute(conn).await?;
+            Ok(())
+        })
+    }
+}
+
+fn deadpool_runtime() -> deadpool::Runtime {
+    deadpool::Runtime::Tokio1
+}
