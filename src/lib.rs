@@ -40,7 +40,7 @@ impl RunningServer {
 
 /// Builds the application from `config`, binds `HOST:PORT` (port 0 picks a free one) and serves
 /// until `stop()`.
-pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     let (tx, mut rx) = tokio::sync::watch::channel(false);
     let signal = async move {
         let _ = rx.wait_for(|stop| *stop).await;
@@ -49,6 +49,14 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen_addr()))?;
     let addr = listener.local_addr()?;
+    if config.port == 0 {
+        // Links to stored images must name the port that was actually picked.
+        let default_url = format!("http://localhost:{}", config.port);
+        if config.public_url == default_url {
+            config.public_url = format!("http://{addr}");
+        }
+        config.port = addr.port();
+    }
     let app = Arc::new(App::build(config).await?);
     let task = tokio::spawn(serve_on(listener, app.clone(), signal));
     Ok(RunningServer {

@@ -1,0 +1,374 @@
+//! `spawn_app()`: the real server on a random port with its own fresh database, and typed
+//! helpers that call it the way the NINE Cloud front end does.
+//!
+//! Which database: `TEST_DB` = `sqlite` (default), `postgres` or `mysql`; the services come from
+//! `TEST_POSTGRES_URL`, `TEST_MYSQL_URL`, `TEST_SMTP_PORT` + `TEST_MAIL_DIR`, `TEST_OAUTH_URL`
+//! and `TEST_S3_*`, which `scripts/test.sh` starts and sets. Logs: `TEST_LOG=1`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Once;
+use std::time::Duration;
+
+use diesel_async::{AsyncConnection, AsyncMysqlConnection, AsyncPgConnection, RunQueryDsl};
+use ninecloud::RunningServer;
+use ninecloud::config::Config;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "cloud9pw!";
+
+static LOGS: Once = Once::new();
+
+fn init_logs() {
+    LOGS.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            tracing_subscriber::fmt()
+                .with_env_filter("info,ninecloud=debug")
+                .with_test_writer()
+                .init();
+        }
+    });
+}
+
+pub fn required_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the suite through scripts/test.sh, which starts the service it names")
+    })
+}
+
+/// A fresh, empty database of the kind `TEST_DB` names.
+async fn fresh_database(dir: &std::path::Path) -> String {
+    let kind = std::env::var("TEST_DB").unwrap_or_else(|_| "sqlite".into());
+    let name = format!("nct_{}", uuid::Uuid::new_v4().simple());
+    match kind.as_str() {
+        "sqlite" => format!("sqlite://{}", dir.join("test.db").display()),
+        "postgres" => {
+            let admin = std::env::var("TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let mut conn = AsyncPgConnection::establish(&admin)
+                .await
+                .expect("connect to PostgreSQL (TEST_POSTGRES_URL)");
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            let mut url = url::Url::parse(&admin).unwrap();
+            url.set_path(&name);
+            url.to_string()
+        }
+        "mysql" => {
+            let admin = std::env::var("TEST_MYSQL_URL")
+                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".into());
+            let mut conn = AsyncMysqlConnection::establish(&admin)
+                .await
+                .expect("connect to MariaDB/MySQL (TEST_MYSQL_URL)");
+            diesel::sql_query(format!(
+                "CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+            ))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+            let mut url = url::Url::parse(&admin).unwrap();
+            url.set_path(&name);
+            url.to_string()
+        }
+        other => panic!("TEST_DB={other}: expected sqlite, postgres or mysql"),
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub upload_dir: PathBuf,
+    pub mail_dir: Option<PathBuf>,
+    server: Option<RunningServer>,
+    _tmp: tempfile::TempDir,
+}
+
+/// The server with the embedded defaults plus SMTP when the sink runs.
+pub async fn spawn_app() -> TestApp {
+    spawn_with(&[]).await
+}
+
+pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+    init_logs();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let db = fresh_database(tmp.path()).await;
+    let mut vars: HashMap<String, String> = HashMap::new();
+    let mut set = |k: &str, v: &str| {
+        vars.insert(k.to_string(), v.to_string());
+    };
+    set("HOST", "127.0.0.1");
+    set("PORT", "0");
+    set("DATA_DIR", &tmp.path().display().to_string());
+    set("DATABASE_URL", &db);
+    set("DATABASE_POOL_SIZE", "4");
+    set("SECRET_KEY", "test-secret-key-0123456789abcdef");
+    set("AUTH_RATE_LIMIT_PER_MINUTE", "1000");
+    let mail_dir = std::env::var("TEST_SMTP_PORT").ok().map(|port| {
+        set("SMTP_HOST", "127.0.0.1");
+        set("SMTP_PORT", &port);
+        set("SMTP_TLS", "none");
+        set("MAILER_EMAIL", "nine@cloud.test");
+        PathBuf::from(required_env("TEST_MAIL_DIR"))
+    });
+    for (k, v) in extra {
+        set(k, v);
+    }
+    let config = Config::from_source(&vars).expect("test configuration");
+    let upload_dir = match &config.objects {
+        ninecloud::config::ObjectStoreConfig::Local { dir } => dir.clone(),
+        _ => tmp.path().join("no-local-uploads"),
+    };
+    let server = ninecloud::start(config).await.expect("server starts");
+    TestApp {
+        base: format!("http://{}", server.addr),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        upload_dir,
+        mail_dir,
+        server: Some(server),
+        _tmp: tmp,
+    }
+}
+
+/// What one call answered.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or_default()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        self
+    }
+}
+
+pub async fn answer(res: reqwest::Response) -> Answer {
+    let status = res.status();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// The two headers the front end keeps after signing in.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// `Bearer …`, stored and sent back exactly as received.
+    pub authorization: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Answer {
+        answer(
+            self.client
+                .post(self.url(path))
+                .json(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// A call with the headers the front end sends on every authenticated request.
+    pub fn authed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        s: &Session,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .header("Authorization", &s.authorization)
+            .header("Refreshtoken", &s.refresh)
+    }
+
+    pub async fn get_authed(&self, path: &str, s: &Session) -> Answer {
+        answer(
+            self.authed(reqwest::Method::GET, path, s)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// The sign-up code as the person reads it in the mail that reached the SMTP sink.
+    pub async fn mailed_code(&self, email: &str) -> String {
+        let dir = self
+            .mail_dir
+            .clone()
+            .expect("TEST_SMTP_PORT is not set: the SMTP sink is needed for this test");
+        let prefix = format!("{}-", email.to_lowercase());
+        for _ in 0..100 {
+            let mut newest: Option<(String, PathBuf)> = None;
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                for e in entries.flatten() {
+                    let name = e.file_name().to_string_lossy().to_string();
+                    if name.starts_with(&prefix) && newest.as_ref().is_none_or(|(n, _)| name > *n) {
+                        newest = Some((name, e.path()));
+                    }
+                }
+            }
+            if let Some((_, path)) = newest {
+                let mail: Value =
+                    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+                assert_eq!(mail["subject"], "[NINE Cloud에서 보낸 인증코드]");
+                let text = mail["text"].as_str().unwrap();
+                let code = text.rsplit(": ").next().unwrap().trim().to_string();
+                assert!(
+                    mail["html"].as_str().unwrap().contains(&code),
+                    "the HTML part shows the code too"
+                );
+                return code;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no mail for {email} reached the SMTP sink");
+    }
+
+    /// Forgets earlier mail to this address, so the next `mailed_code` reads a new one.
+    pub fn clear_mail(&self, email: &str) {
+        if let Some(dir) = &self.mail_dir {
+            let prefix = format!("{}-", email.to_lowercase());
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                if e.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+    }
+
+    pub async fn signup(&self, email: &str, username: &str) -> Answer {
+        self.post_json(
+            "/signup",
+            &json!({ "email": email, "password": PASSWORD, "username": username }),
+        )
+        .await
+    }
+
+    pub async fn complete_signup(&self, email: &str, username: &str, code: &str) -> Answer {
+        self.post_json(
+            "/complete-signup",
+            &json!({ "email": email, "Authenticationcode": code, "password": PASSWORD, "username": username }),
+        )
+        .await
+    }
+
+    pub async fn signin(&self, email: &str, password: &str) -> Answer {
+        self.post_json("/signin", &json!({ "email": email, "password": password }))
+            .await
+    }
+
+    /// Sign-up → mailed code → complete-signup → sign-in; a unique address each call.
+    pub async fn new_user(&self, username: &str) -> (String, Session) {
+        let email = format!("{}@nine.test", uuid::Uuid::new_v4().simple());
+        self.signup(&email, username).await.expect(201);
+        let code = self.mailed_code(&email).await;
+        self.complete_signup(&email, username, &code)
+            .await
+            .expect(201);
+        let s = self.login(&email, PASSWORD).await;
+        (email, s)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let a = self.signin(email, password).await;
+        a.expect(200);
+        session_of(&a)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.server.take() {
+            s.stop().await.expect("clean stop");
+        }
+    }
+}
+
+pub fn session_of(a: &Answer) -> Session {
+    Session {
+        authorization: a.header("authorization").expect("Authorization header"),
+        refresh: a.header("refreshtoken").expect("Refreshtoken header"),
+    }
+}
+
+/// A small real PNG (1×1), as a canvas `toBlob` would give.
+pub fn png_bytes() -> Vec<u8> {
+    vec![
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
+        0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8,
+        0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00,
+        0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ]
+}
+
+/// The profile form exactly as the browser's `FormData` sends it: `username`, and `image` as a
+/// file (`Blob` → filename `blob`) or as an empty text field when no picture was picked.
+pub fn profile_form(
+    username: &str,
+    image: Option<(&str, Vec<u8>, &str)>,
+) -> reqwest::multipart::Form {
+    let form = reqwest::multipart::Form::new().text("username", username.to_string());
+    match image {
+        Some((filename, bytes, mime)) => form.part(
+            "image",
+            reqwest::multipart::Part::bytes(bytes)
+                .file_name(filename.to_string())
+                .mime_str(mime)
+                .unwrap(),
+        ),
+        None => form.text("image", ""),
+    }
+}
+
+/// Every file below `dir` (the local upload folder).
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

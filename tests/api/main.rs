@@ -1,0 +1,8 @@
+//! All HTTP integration tests in one binary (one link, shared helpers). Every test starts the
+//! real server on a random port with its own fresh database; see `helpers.rs`.
+
+mod accounts;
+mod helpers;
+mod oauth;
+mod operations;
+mod storage;

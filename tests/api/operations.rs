@@ -1,0 +1,168 @@
+//! What operators and browsers see: health, readiness, CORS, 404s, the API description and the
+//! binary's subcommands.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_ready_and_root_answer() {
+    let app = spawn_app().await;
+    let a = answer(app.client.get(app.url("/health")).send().await.unwrap()).await;
+    a.expect(200);
+    assert_eq!(a.body["serverStatus"], "Online");
+    assert!(a.body["memoryUsage"]["total"].as_u64().unwrap() > 0);
+    assert!(a.body["diskSpace"].is_array());
+    assert_eq!(a.body["checks"]["database"], "ok");
+    let a = answer(app.client.get(app.url("/ready")).send().await.unwrap()).await;
+    a.expect(200);
+    assert_eq!(a.body["ready"], true);
+    let root = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(root.text().await.unwrap(), "<h1>SUCCESS</h1>");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_routes_and_methods_answer_json() {
+    let app = spawn_app().await;
+    let a = answer(app.client.get(app.url("/nope")).send().await.unwrap()).await;
+    a.expect(404);
+    assert_eq!(a.message(), "Cannot GET /nope");
+    let a = answer(app.client.put(app.url("/signin")).send().await.unwrap()).await;
+    a.expect(405);
+    assert!(!a.message().is_empty());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cors_lets_the_front_end_read_its_token_headers() {
+    let app = spawn_app().await;
+    for origin in ["http://localhost:3001", "https://nine-cloud9.vercel.app"] {
+        let pre = app
+            .client
+            .request(reqwest::Method::OPTIONS, app.url("/signin"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization,refreshtoken,content-type",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(pre.status().is_success());
+        let h = pre.headers();
+        assert_eq!(h["access-control-allow-origin"], origin);
+        assert_eq!(h["access-control-allow-credentials"], "true");
+        let allowed = h["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .to_lowercase();
+        assert!(allowed.contains("refreshtoken") && allowed.contains("authorization"));
+    }
+    let (email, _) = app.new_user("코스").await;
+    let res = app
+        .client
+        .post(app.url("/signin"))
+        .header("Origin", "http://localhost:3000")
+        .json(&serde_json::json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let exposed = res.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(exposed.contains("authorization") && exposed.contains("refreshtoken"));
+    // Another origin gets an answer but no permission to read it.
+    let res = app
+        .client
+        .get(app.url("/health"))
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_is_described_and_swagger_ui_is_served_offline() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .client
+        .get(app.url("/api-docs/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/signup",
+        "/complete-signup",
+        "/signin",
+        "/token",
+        "/logout",
+        "/myInfo",
+        "/myInfo/editmyInfo",
+        "/myInfo/edit-pw",
+        "/signoff",
+        "/cancel-signoff",
+        "/signoffInProgress",
+        "/{provider}/callback",
+        "/health",
+        "/ready",
+    ] {
+        assert!(
+            paths.contains_key(p),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+    let ui = app.client.get(app.url("/api-docs/")).send().await.unwrap();
+    assert_eq!(ui.status(), 200);
+    assert!(ui.text().await.unwrap().contains("swagger-ui"));
+    let js = app
+        .client
+        .get(app.url("/api-docs/swagger-ui-bundle.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(js.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_healthcheck_subcommand_reports_readiness() {
+    let app = spawn_app().await;
+    let port = app.base.rsplit(':').next().unwrap().to_string();
+    let ok = Command::new(env!("CARGO_BIN_EXE_ninecloud"))
+        .arg("healthcheck")
+        .env("PORT", &port)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    app.stop().await;
+    let down = Command::new(env!("CARGO_BIN_EXE_ninecloud"))
+        .arg("healthcheck")
+        .env("PORT", &port)
+        .output()
+        .unwrap();
+    assert!(!down.status.success());
+}
+
+#[test]
+fn a_bad_setting_stops_the_server_with_one_line_naming_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ninecloud"))
+        .env("PORT", "eighty")
+        .env("DATA_DIR", std::env::temp_dir().join("nct-bad-config"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("PORT"), "{err}");
+}
