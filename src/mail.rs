@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use lettre::message::{Mailbox, MultiPart, header::ContentType};
+use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -103,7 +103,6 @@ impl Mailer for SmtpMailer {
                 format!("NINE Cloud 회원가입 인증코드: {code}"),
                 signup_html(code),
             ))?;
-        let _ = ContentType::TEXT_PLAIN;
         self.transport.send(msg).await?;
         Ok(())
     }

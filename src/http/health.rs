@@ -107,7 +107,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "memoryUsage": memory(),
         "diskSpace": cpus(),
         "checks": {
-            "database": if online { "ok".to_string() } else { format!("{}", db.err().map(|e| e.to_string()).unwrap_or_default()) },
+            "database": match &db { Ok(()) => "ok".to_string(), Err(e) => e.to_string() },
             "draining": state.is_draining(),
         },
         "version": env!("CARGO_PKG_VERSION"),

@@ -44,15 +44,7 @@ async fn signup_signin_refresh_profile_signoff_and_cancel_work_as_the_front_end_
     assert_eq!(me.body["data"]["email"], email.to_lowercase());
 
     // The 419 interceptor's renewal: plain POST /token with only the Refreshtoken header.
-    let a = answer(
-        app.client
-            .post(app.url("/token"))
-            .header("Refreshtoken", &s.refresh)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let a = app.renew(&s.refresh).await;
     a.expect(201);
     assert_eq!(a.message(), "AccessToken 발급 완료");
     let renewed = Session {
@@ -250,18 +242,9 @@ async fn tokens_expire_with_419_and_cannot_be_forged_or_swapped() {
     a.expect(401);
 
     // An access token is not a refresh token.
-    let a = answer(
-        app.client
-            .post(app.url("/token"))
-            .header(
-                "Refreshtoken",
-                s.authorization.trim_start_matches("Bearer "),
-            )
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let a = app
+        .renew(s.authorization.trim_start_matches("Bearer "))
+        .await;
     a.expect(401);
     assert_eq!(a.message(), "비정상적인 접근입니다. 다시 로그인 하세요");
 
@@ -295,15 +278,7 @@ async fn tokens_expire_with_419_and_cannot_be_forged_or_swapped() {
     let a = app.get_authed("/myInfo", &s).await;
     a.expect(419);
     assert_eq!(a.message(), "AccessToken이 만료되었습니다.");
-    let renewed = answer(
-        app.client
-            .post(app.url("/token"))
-            .header("Refreshtoken", &s.refresh)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let renewed = app.renew(&s.refresh).await;
     renewed.expect(201);
 
     // Missing header.
@@ -318,15 +293,7 @@ async fn an_expired_refresh_token_gets_419_and_logout_revokes_one() {
     let app = spawn_with(&[("REFRESH_TOKEN_TTL", "1")]).await;
     let (email, s) = app.new_user("만료").await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    let a = answer(
-        app.client
-            .post(app.url("/token"))
-            .header("Refreshtoken", &s.refresh)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let a = app.renew(&s.refresh).await;
     a.expect(419);
     app.stop().await;
 
@@ -341,23 +308,9 @@ async fn an_expired_refresh_token_gets_419_and_logout_revokes_one() {
     )
     .await;
     a.expect(200);
-    let renew = |refresh: String| {
-        let app = &app;
-        async move {
-            answer(
-                app.client
-                    .post(app.url("/token"))
-                    .header("Refreshtoken", refresh)
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
-        }
-    };
-    renew(s.refresh.clone()).await.expect(401);
+    app.renew(&s.refresh).await.expect(401);
     // The other device's session is untouched.
-    renew(other_device.refresh.clone()).await.expect(201);
+    app.renew(&other_device.refresh).await.expect(201);
     let _ = email;
     app.stop().await;
 }
@@ -390,16 +343,7 @@ async fn only_the_owner_who_just_proved_the_password_can_cancel_a_deletion() {
         .await
         .expect(403);
     // Sign-off revoked the sessions.
-    answer(
-        app.client
-            .post(app.url("/token"))
-            .header("Refreshtoken", &s.refresh)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-    .expect(401);
+    app.renew(&s.refresh).await.expect(401);
 
     app.signin(&email, PASSWORD).await.expect(403);
     app.post_json("/cancel-signoff", &json!({ "email": email }))
@@ -447,22 +391,8 @@ async fn the_password_can_be_changed_and_other_sessions_end() {
 
     app.signin(&email, PASSWORD).await.expect(400);
     app.signin(&email, "newpass1!").await.expect(200);
-    let renew = |r: String| {
-        let app = &app;
-        async move {
-            answer(
-                app.client
-                    .post(app.url("/token"))
-                    .header("Refreshtoken", r)
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
-        }
-    };
-    renew(s.refresh.clone()).await.expect(201);
-    renew(other.refresh.clone()).await.expect(401);
+    app.renew(&s.refresh).await.expect(201);
+    app.renew(&other.refresh).await.expect(401);
     app.stop().await;
 }
 

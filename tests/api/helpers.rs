@@ -227,6 +227,19 @@ impl TestApp {
         .await
     }
 
+    /// What the front end's 419 interceptor does: plain `POST /token` with only `Refreshtoken`.
+    pub async fn renew(&self, refresh: &str) -> Answer {
+        answer(
+            self.client
+                .post(self.url("/token"))
+                .header("Refreshtoken", refresh)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
     /// The sign-up code as the person reads it in the mail that reached the SMTP sink.
     pub async fn mailed_code(&self, email: &str) -> String {
         let dir = self
@@ -310,6 +323,11 @@ impl TestApp {
         let a = self.signin(email, password).await;
         a.expect(200);
         session_of(&a)
+    }
+
+    /// The running application, for what a test cannot reach over HTTP (starting a drain).
+    pub fn app(&self) -> &ninecloud::app::App {
+        &self.server.as_ref().expect("running").app
     }
 
     pub async fn stop(mut self) {

@@ -25,6 +25,73 @@ async fn health_ready_and_root_answer() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_draining_instance_is_not_ready_but_still_answers() {
+    let app = spawn_app().await;
+    app.app().start_draining();
+    let a = answer(app.client.get(app.url("/ready")).send().await.unwrap()).await;
+    a.expect(503);
+    assert_eq!(a.body["reason"], "draining");
+    // Requests already on their way are still served.
+    answer(app.client.get(app.url("/health")).send().await.unwrap())
+        .await
+        .expect(200);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_serves_and_exits_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ninecloud"))
+        .env("PORT", port.to_string())
+        .env("HOST", "127.0.0.1")
+        .env("DATA_DIR", dir.path())
+        .env_remove("SECRET_KEY")
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/ready");
+    let mut ready = false;
+    for _ in 0..100 {
+        if let Ok(r) = client.get(&url).send().await
+            && r.status() == 200
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "the server never became ready");
+    // It made and kept its own secret and SQLite database in the data folder.
+    assert!(dir.path().join("secret_key").exists());
+    assert!(dir.path().join("ninecloud.db").exists());
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut status = None;
+    for _ in 0..100 {
+        if let Some(s) = child.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let status = status.unwrap_or_else(|| {
+        let _ = child.kill();
+        panic!("the server did not exit within 10 s of SIGTERM")
+    });
+    assert!(status.success(), "exit status {status}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn unknown_routes_and_methods_answer_json() {
     let app = spawn_app().await;
     let a = answer(app.client.get(app.url("/nope")).send().await.unwrap()).await;

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine or a warm one.
+#
+# Installs and starts what is missing (PostgreSQL, MariaDB, Redis, Node packages, an SMTP sink,
+# an S3-compatible server, a local OAuth provider), then runs formatting and lint checks, the
+# unit tests, and the HTTP integration tests once per database backend.
+#
+#   scripts/test.sh            everything
+#   TEST_DBS="sqlite" scripts/test.sh   only some backends
+#
+# Cargo's build folder defaults to ~/.cache/ninecloud/target so repeated runs (and CI on the
+# same machine) reuse the build; set CARGO_TARGET_DIR to put it elsewhere.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/ninecloud/target}
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+TEST_DBS=${TEST_DBS:-"sqlite postgres mysql"}
+RUN_DIR=$(mktemp -d /tmp/ninecloud-test.XXXXXX)
+PIDS=()
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
+
+cleanup() {
+  for pid in "${PIDS[@]:-}"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+  rm -rf "$RUN_DIR"
+}
+trap cleanup EXIT
+
+APT_UPDATED=0
+apt_install() {
+  command -v apt-get >/dev/null || die "need $* but apt-get is not available; install it by hand"
+  if [ "$APT_UPDATED" = 0 ]; then
+    apt-get update -qq >/dev/null
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_port() { # port, name, log
+  for _ in $(seq 1 150); do
+    if (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  cat "$3" >&2 || true
+  die "$2 did not start listening on 127.0.0.1:$1"
+}
+
+# ---------------------------------------------------------------------------------------------
+step "services: PostgreSQL, MariaDB, Redis"
+
+ensure_postgres() {
+  if ! command -v pg_ctlcluster >/dev/null; then
+    echo "installing PostgreSQL"
+    apt_install postgresql
+  fi
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    local ver
+    ver=$(ls /etc/postgresql | sort -V | tail -n1)
+    as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
+    for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.2; done
+    pg_isready -q -h 127.0.0.1 -p 5432 || die "PostgreSQL did not start"
+  fi
+  # A password role of our own works whatever pg_hba.conf says for TCP (trust or scram).
+  as_root su postgres -s /bin/sh -c "psql -q -v ON_ERROR_STOP=1 -c \"DO \\\$\\\$ BEGIN
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'nctest') THEN
+        CREATE ROLE nctest LOGIN SUPERUSER PASSWORD 'nctest';
+      END IF; END \\\$\\\$;\"" >/dev/null
+  export TEST_POSTGRES_URL="postgres://nctest:nctest@127.0.0.1:5432/postgres"
+}
+
+ensure_mariadb() {
+  if ! command -v mariadbd >/dev/null && [ ! -x /usr/sbin/mariadbd ]; then
+    echo "installing MariaDB"
+    apt_install mariadb-server
+  fi
+  if ! mariadb-admin ping --silent >/dev/null 2>&1; then
+    as_root mkdir -p /run/mysqld && as_root chown mysql:mysql /run/mysqld 2>/dev/null || true
+    as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+    for _ in $(seq 1 100); do mariadb-admin ping --silent >/dev/null 2>&1 && break; sleep 0.2; done
+    mariadb-admin ping --silent >/dev/null 2>&1 || die "MariaDB did not start"
+  fi
+  # root may use socket authentication only; the tests log in over TCP as a user of their own.
+  as_root mariadb -uroot -e "
+    CREATE USER IF NOT EXISTS 'nctest'@'localhost' IDENTIFIED BY 'nctest';
+    CREATE USER IF NOT EXISTS 'nctest'@'127.0.0.1' IDENTIFIED BY 'nctest';
+    CREATE USER IF NOT EXISTS 'nctest'@'%' IDENTIFIED BY 'nctest';
+    GRANT ALL PRIVILEGES ON *.* TO 'nctest'@'localhost';
+    GRANT ALL PRIVILEGES ON *.* TO 'nctest'@'127.0.0.1';
+    GRANT ALL PRIVILEGES ON *.* TO 'nctest'@'%';
+    FLUSH PRIVILEGES;"
+  export TEST_MYSQL_URL="mysql://nctest:nctest@127.0.0.1:3306/mysql"
+}
+
+ensure_redis() {
+  command -v redis-server >/dev/null || { echo "installing Redis"; apt_install redis-server; }
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+      --dir /tmp --logfile /tmp/ninecloud-test-redis.log
+    for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.2; done
+  fi
+  export TEST_REDIS_URL="redis://127.0.0.1:6379"
+}
+
+drop_leftover_databases() {
+  # Each test makes its own nct_* database; clear out those of earlier runs.
+  local dbs
+  dbs=$(psql "$TEST_POSTGRES_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'nct\_%'" 2>/dev/null || true)
+  for d in $dbs; do psql "$TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1 || true; done
+  dbs=$(mariadb -h127.0.0.1 -unctest -pnctest -N -e "SHOW DATABASES LIKE 'nct\_%'" 2>/dev/null || true)
+  for d in $dbs; do mariadb -h127.0.0.1 -unctest -pnctest -e "DROP DATABASE IF EXISTS \`$d\`" >/dev/null 2>&1 || true; done
+}
+
+case " $TEST_DBS " in *" postgres "*) ensure_postgres ;; esac
+case " $TEST_DBS " in *" mysql "*) ensure_mariadb ;; esac
+ensure_redis
+[ -n "${TEST_POSTGRES_URL:-}" ] && [ -n "${TEST_MYSQL_URL:-}" ] && drop_leftover_databases
+
+# ---------------------------------------------------------------------------------------------
+step "test peers: SMTP sink, S3-compatible server, OAuth provider"
+
+command -v node >/dev/null || apt_install nodejs npm
+command -v python3 >/dev/null || apt_install python3 python3-pip
+python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install -q aiosmtpd \
+  || python3 -m pip install -q --break-system-packages aiosmtpd
+if ! command -v s3s-fs >/dev/null; then
+  echo "installing s3s-fs (an S3-compatible server) with cargo; this takes a few minutes once"
+  cargo install -q s3s-fs@0.14.1 --locked --features binary
+fi
+(cd tests && npm ci --no-audit --no-fund --loglevel=error)
+
+SMTP_PORT=$(free_port)
+export TEST_MAIL_DIR="$RUN_DIR/mail"
+python3 tests/support/smtp_sink.py "$SMTP_PORT" "$TEST_MAIL_DIR" >"$RUN_DIR/smtp.log" 2>&1 &
+PIDS+=($!)
+export TEST_SMTP_PORT=$SMTP_PORT
+
+S3_PORT=$(free_port)
+mkdir -p "$RUN_DIR/s3"
+export TEST_S3_ACCESS_KEY=ninecloud-test TEST_S3_SECRET_KEY=ninecloud-test-secret
+s3s-fs --host 127.0.0.1 --port "$S3_PORT" --access-key "$TEST_S3_ACCESS_KEY" \
+  --secret-key "$TEST_S3_SECRET_KEY" "$RUN_DIR/s3" >"$RUN_DIR/s3.log" 2>&1 &
+PIDS+=($!)
+export TEST_S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
+
+OAUTH_PORT=$(free_port)
+node tests/support/oauth-provider.mjs "$OAUTH_PORT" >"$RUN_DIR/oauth.log" 2>&1 &
+PIDS+=($!)
+export TEST_OAUTH_URL="http://127.0.0.1:$OAUTH_PORT"
+
+wait_port "$SMTP_PORT" "SMTP sink" "$RUN_DIR/smtp.log"
+wait_port "$S3_PORT" "s3s-fs" "$RUN_DIR/s3.log"
+wait_port "$OAUTH_PORT" "OAuth provider" "$RUN_DIR/oauth.log"
+
+# ---------------------------------------------------------------------------------------------
+step "format and lint"
+cargo fmt --all -- --check || die "cargo fmt --check failed: run cargo fmt"
+cargo clippy -q --all-targets -- -D warnings
+
+step "unit tests"
+cargo test -q --lib --bins
+
+FAILED=()
+for db in $TEST_DBS; do
+  step "HTTP integration tests on $db"
+  if ! TEST_DB=$db cargo test -q --test api; then
+    FAILED+=("$db")
+  fi
+done
+
+if [ ${#FAILED[@]} -gt 0 ]; then
+  die "integration tests failed on: ${FAILED[*]}"
+fi
+step "all tests passed"
