@@ -5,6 +5,7 @@
 //! original answered a client mistake with 500, this answers 4xx with the same kind of message.
 
 use axum::extract::Multipart;
+use axum::extract::multipart::MultipartRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, patch, post};
@@ -391,6 +392,10 @@ pub async fn read_upload(
     })
 }
 
+pub fn not_multipart(_: MultipartRejection) -> AppError {
+    AppError::bad_request("multipart/form-data 형식으로 보내야 합니다.")
+}
+
 pub fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         AppError::payload_too_large("요청 본문이 너무 큽니다.")
@@ -428,9 +433,10 @@ pub async fn forget_image(app: &App, url: Option<&str>) {
 pub async fn edit_my_info(
     state: axum::extract::State<AppState>,
     AuthUser(user): AuthUser,
-    mut form: Multipart,
+    form: Result<Multipart, MultipartRejection>,
 ) -> AppResult<impl IntoResponse> {
     let app = &state.0;
+    let mut form = form.map_err(not_multipart)?;
     let mut username: Option<String> = None;
     let mut image: Option<Upload> = None;
     while let Some(field) = form.next_field().await.map_err(multipart_error)? {

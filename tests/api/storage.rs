@@ -55,6 +55,18 @@ async fn refused_uploads_leave_nothing_behind_in_the_local_folder() {
         before
     );
 
+    // Not a form at all.
+    let a = answer(
+        app.authed(Method::PATCH, "/myInfo/editmyInfo", &s)
+            .json(&serde_json::json!({ "username": "제이슨" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    a.expect(400);
+    assert!(a.message().contains("multipart"), "{}", a.message());
+
     // The client's file name never becomes the key; the type comes from the bytes.
     edit_profile(
         &app,
