@@ -291,7 +291,7 @@ async fn tokens_expire_with_419_and_cannot_be_forged_or_swapped() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_expired_refresh_token_gets_419_and_logout_revokes_one() {
     let app = spawn_with(&[("REFRESH_TOKEN_TTL", "1")]).await;
-    let (email, s) = app.new_user("만료").await;
+    let (_, s) = app.new_user("만료").await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let a = app.renew(&s.refresh).await;
     a.expect(419);
@@ -311,7 +311,6 @@ async fn an_expired_refresh_token_gets_419_and_logout_revokes_one() {
     app.renew(&s.refresh).await.expect(401);
     // The other device's session is untouched.
     app.renew(&other_device.refresh).await.expect(201);
-    let _ = email;
     app.stop().await;
 }
 
