@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use crate::app::App;
-use crate::http::users::forget_image;
 use crate::store::accounts;
 use crate::store::db::now;
+use crate::store::objects::forget_image;
 
 /// Hard-deletes accounts past their deletion date, with the images they uploaded (contract §6;
 /// the original left the images behind).
@@ -16,7 +16,7 @@ pub async fn purge_deleted_accounts(app: &App) -> anyhow::Result<usize> {
     for user in due {
         // The row goes first: if it was cancelled in the meantime nothing is touched.
         if accounts::delete_user_if_due(&app.db, user.id, at).await? {
-            forget_image(app, user.profile_img.as_deref()).await;
+            forget_image(&*app.objects, user.profile_img.as_deref()).await;
             deleted += 1;
         }
     }

@@ -38,13 +38,9 @@ impl RunningServer {
     }
 }
 
-/// Builds the application from `config`, binds `HOST:PORT` (port 0 picks a free one) and serves
-/// until `stop()`.
-pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
-    let (tx, mut rx) = tokio::sync::watch::channel(false);
-    let signal = async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
+/// Binds `HOST:PORT` (port 0 picks a free one) and builds the application: connects the stores
+/// and runs migrations. What `ninecloud serve` and the tests both start from.
+pub async fn bind(mut config: Config) -> anyhow::Result<(TcpListener, Arc<App>)> {
     let listener = TcpListener::bind(config.listen_addr())
         .await
         .with_context(|| format!("cannot listen on {}", config.listen_addr()))?;
@@ -58,6 +54,17 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
         config.port = addr.port();
     }
     let app = Arc::new(App::build(config).await?);
+    Ok((listener, app))
+}
+
+/// `bind`, then serve in the background until `stop()`.
+pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+    let (tx, mut rx) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let (listener, app) = bind(config).await?;
+    let addr = listener.local_addr()?;
     let task = tokio::spawn(serve_on(listener, app.clone(), signal));
     Ok(RunningServer {
         addr,

@@ -1,8 +1,6 @@
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use ninecloud::app::App;
 use ninecloud::config::Config;
 use tracing_subscriber::EnvFilter;
 
@@ -83,12 +81,8 @@ async fn main() -> ExitCode {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(?config, "starting");
-    let addr = config.listen_addr();
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    let app = Arc::new(App::build(config).await?);
-    tracing::info!(%addr, "ready");
+    let (listener, app) = ninecloud::bind(config).await?;
+    tracing::info!(addr = %listener.local_addr()?, "ready");
     ninecloud::serve_on(listener, app, ninecloud::shutdown_signal()).await
 }
 

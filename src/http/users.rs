@@ -97,6 +97,19 @@ pub struct MyInfo {
     data: PublicUser,
 }
 
+/// The fields sign-up and its completion both take, validated.
+fn parse_new_account(
+    email: &Option<String>,
+    password: &Option<String>,
+    username: &Option<String>,
+) -> AppResult<(Email, Password, Username)> {
+    Ok((
+        Email::parse("email", required("email", email)?)?,
+        Password::parse("password", required("password", password)?)?,
+        Username::parse("username", required("username", username)?)?,
+    ))
+}
+
 fn limit(app: &App, scope: &str, key: &str) -> AppResult<()> {
     app.limits
         .check(scope, key)
@@ -122,17 +135,23 @@ async fn password_matches(password: &str, hash: &str) -> AppResult<bool> {
 /// Issues an access and a refresh token, records the refresh token, and returns the two
 /// response headers the front end stores (contract §3).
 pub async fn session_headers(app: &App, user_id: i64) -> AppResult<HeaderMap> {
-    let access = app.tokens.issue_access(user_id);
     let refresh = app.tokens.issue_refresh(user_id);
     accounts::store_refresh_token(&app.db, user_id, &refresh.hash, refresh.expires_at).await?;
+    let mut headers = access_header(app, user_id)?;
+    headers.insert(
+        REFRESH_HEADER,
+        HeaderValue::from_str(&refresh.token).map_err(AppError::internal)?,
+    );
+    Ok(headers)
+}
+
+/// `Authorization: Bearer <new access token>`, as sign-in and `/token` answer.
+fn access_header(app: &App, user_id: i64) -> AppResult<HeaderMap> {
+    let access = app.tokens.issue_access(user_id);
     let mut headers = HeaderMap::new();
     headers.insert(
         "authorization",
         HeaderValue::from_str(&format!("Bearer {access}")).map_err(AppError::internal)?,
-    );
-    headers.insert(
-        REFRESH_HEADER,
-        HeaderValue::from_str(&refresh.token).map_err(AppError::internal)?,
     );
     Ok(headers)
 }
@@ -159,9 +178,7 @@ pub async fn signup(
 ) -> AppResult<impl IntoResponse> {
     let app = &state.0;
     limit(app, "signup", &ip.to_string())?;
-    let email = Email::parse("email", required("email", &body.email)?)?;
-    Password::parse("password", required("password", &body.password)?)?;
-    Username::parse("username", required("username", &body.username)?)?;
+    let (email, _, _) = parse_new_account(&body.email, &body.password, &body.username)?;
     limit(app, "signup-email", email.as_str())?;
     if accounts::find_user_by_email(&app.db, email.as_str())
         .await?
@@ -196,9 +213,8 @@ pub async fn complete_signup(
 ) -> AppResult<impl IntoResponse> {
     let app = &state.0;
     limit(app, "complete-signup", &ip.to_string())?;
-    let email = Email::parse("email", required("email", &body.email)?)?;
-    let password = Password::parse("password", required("password", &body.password)?)?;
-    let username = Username::parse("username", required("username", &body.username)?)?;
+    let (email, password, username) =
+        parse_new_account(&body.email, &body.password, &body.username)?;
     let code = required("Authenticationcode", &body.authentication_code)?.to_lowercase();
 
     let expired = || AppError::unauthorized("인증코드가 만료되었습니다.");
@@ -319,13 +335,12 @@ pub async fn renew_token(
     if !accounts::refresh_token_is_live(&app.db, claims.user_id, &hash_token(token)).await? {
         return Err(AppError::unauthorized(BAD_REFRESH));
     }
-    let access = app.tokens.issue_access(claims.user_id);
-    let mut out = HeaderMap::new();
-    out.insert(
-        "authorization",
-        HeaderValue::from_str(&format!("Bearer {access}")).map_err(AppError::internal)?,
-    );
-    Ok((StatusCode::CREATED, out, message("AccessToken 발급 완료")))
+    let headers = access_header(app, claims.user_id)?;
+    Ok((
+        StatusCode::CREATED,
+        headers,
+        message("AccessToken 발급 완료"),
+    ))
 }
 
 /// Revokes the refresh token in the `Refreshtoken` header (or, with only an access token,
@@ -370,16 +385,11 @@ pub async fn my_info(AuthUser(user): AuthUser) -> Json<MyInfo> {
     })
 }
 
-/// An uploaded file, read within the size limit.
-pub struct Upload {
-    pub bytes: bytes::Bytes,
-}
-
 /// Reads a multipart file field into memory, refusing more than `max` bytes.
 pub async fn read_upload(
     mut field: axum::extract::multipart::Field<'_>,
     max: usize,
-) -> AppResult<Upload> {
+) -> AppResult<bytes::Bytes> {
     let mut buf = bytes::BytesMut::new();
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
         if buf.len() + chunk.len() > max {
@@ -387,9 +397,7 @@ pub async fn read_upload(
         }
         buf.extend_from_slice(&chunk);
     }
-    Ok(Upload {
-        bytes: buf.freeze(),
-    })
+    Ok(buf.freeze())
 }
 
 pub fn not_multipart(_: MultipartRejection) -> AppError {
@@ -407,24 +415,6 @@ pub fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError 
     }
 }
 
-/// Stores an image upload under `area` and returns its key and URL. Nothing is stored when the
-/// bytes are not an accepted image.
-pub async fn store_image(app: &App, area: &str, upload: Upload) -> AppResult<(String, String)> {
-    let kind = objects::sniff_image(&upload.bytes)?;
-    let key = objects::new_key(area, kind);
-    app.objects.put(&key, upload.bytes, kind.mime).await?;
-    Ok((key.clone(), app.objects.url_for(&key)))
-}
-
-/// Deletes an object we stored, given its URL; failures are logged, not fatal.
-pub async fn forget_image(app: &App, url: Option<&str>) {
-    if let Some(key) = url.and_then(|u| app.objects.key_for_url(u))
-        && let Err(e) = app.objects.delete(&key).await
-    {
-        tracing::warn!(key, error = %e, "could not delete a stored image");
-    }
-}
-
 /// Changes the nickname and, when a file comes in `image`, the profile picture.
 #[utoipa::path(patch, path = "/myInfo/editmyInfo", tag = "users", security(("bearer" = [])),
     request_body(content_type = "multipart/form-data", description = "`username` (text) and optional `image` (file; an empty text field means no new picture)"),
@@ -438,7 +428,7 @@ pub async fn edit_my_info(
     let app = &state.0;
     let mut form = form.map_err(not_multipart)?;
     let mut username: Option<String> = None;
-    let mut image: Option<Upload> = None;
+    let mut image: Option<bytes::Bytes> = None;
     while let Some(field) = form.next_field().await.map_err(multipart_error)? {
         match field.name() {
             Some("username") => username = Some(field.text().await.map_err(multipart_error)?),
@@ -451,7 +441,7 @@ pub async fn edit_my_info(
     }
     let username = Username::parse("username", required("username", &username)?)?;
     let new_image = match image {
-        Some(upload) => Some(store_image(app, "profiles", upload).await?),
+        Some(bytes) => Some(objects::store_image(&*app.objects, "profiles", bytes).await?),
         None => None,
     };
     let url = new_image.as_ref().map(|(_, url)| url.as_str());
@@ -462,7 +452,7 @@ pub async fn edit_my_info(
         return Err(e.into());
     }
     if new_image.is_some() {
-        forget_image(app, user.profile_img.as_deref()).await;
+        objects::forget_image(&*app.objects, user.profile_img.as_deref()).await;
     }
     Ok((StatusCode::CREATED, message("수정이 완료되었습니다.")))
 }

@@ -130,8 +130,20 @@ impl Db {
     /// Opens a pool for `url`. Nothing is connected until the first use.
     pub fn connect(url: &str, pool_size: usize) -> anyhow::Result<Db> {
         let wait = Some(Duration::from_secs(10));
-        fn pool_error(e: BuildError) -> anyhow::Error {
-            anyhow::anyhow!("cannot build the database pool: {e}")
+        // The same pool settings for every backend; a macro because deadpool's bounds on a
+        // generic manager are more than this is worth.
+        macro_rules! pool {
+            ($mgr:expr) => {
+                Pool::builder($mgr)
+                    .max_size(pool_size)
+                    .wait_timeout(wait)
+                    .create_timeout(wait)
+                    .runtime(deadpool::Runtime::Tokio1)
+                    .build()
+                    .map_err(|e: BuildError| {
+                        anyhow::anyhow!("cannot build the database pool: {e}")
+                    })?
+            };
         }
         if url.starts_with("sqlite:") {
             let path = sqlite_path(url);
@@ -158,34 +170,14 @@ impl Db {
                 })
             });
             let mgr = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(&path, cfg);
-            let pool = Pool::builder(mgr)
-                .max_size(pool_size)
-                .wait_timeout(wait)
-                .runtime(deadpool_runtime())
-                .build()
-                .map_err(pool_error)?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite(pool!(mgr)))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mgr = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
-            let pool = Pool::builder(mgr)
-                .max_size(pool_size)
-                .wait_timeout(wait)
-                .create_timeout(wait)
-                .runtime(deadpool_runtime())
-                .build()
-                .map_err(pool_error)?;
-            Ok(Db::Postgres(pool))
+            Ok(Db::Postgres(pool!(mgr)))
         } else if url.starts_with("mysql:") || url.starts_with("mariadb:") {
             let url = url.replacen("mariadb:", "mysql:", 1);
             let mgr = AsyncDieselConnectionManager::<AsyncMysqlConnection>::new(url);
-            let pool = Pool::builder(mgr)
-                .max_size(pool_size)
-                .wait_timeout(wait)
-                .create_timeout(wait)
-                .runtime(deadpool_runtime())
-                .build()
-                .map_err(pool_error)?;
-            Ok(Db::Mysql(pool))
+            Ok(Db::Mysql(pool!(mgr)))
         } else {
             anyhow::bail!("DATABASE_URL must start with sqlite://, postgres:// or mysql://")
         }
@@ -218,8 +210,4 @@ impl Db {
             Ok(())
         })
     }
-}
-
-fn deadpool_runtime() -> deadpool::Runtime {
-    deadpool::Runtime::Tokio1
 }

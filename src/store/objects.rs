@@ -73,6 +73,30 @@ pub fn sniff_image(bytes: &[u8]) -> Result<ImageKind, ObjectError> {
         })
 }
 
+/// Stores an uploaded image under `area` and returns its key and public URL. Nothing is stored
+/// when the bytes are not an accepted image.
+pub async fn store_image(
+    store: &dyn ObjectStore,
+    area: &str,
+    bytes: Bytes,
+) -> Result<(String, String), ObjectError> {
+    let kind = sniff_image(&bytes)?;
+    let key = new_key(area, kind);
+    store.put(&key, bytes, kind.mime).await?;
+    let url = store.url_for(&key);
+    Ok((key, url))
+}
+
+/// Deletes an image we stored, given the URL we handed out; any other URL (a provider's
+/// picture, the default picture) is left alone. Failures are logged, not fatal.
+pub async fn forget_image(store: &dyn ObjectStore, url: Option<&str>) {
+    if let Some(key) = url.and_then(|u| store.key_for_url(u))
+        && let Err(e) = store.delete(&key).await
+    {
+        tracing::warn!(key, error = %e, "could not delete a stored image");
+    }
+}
+
 /// A fresh server-made key under `area` (`profiles`, `diaries`).
 pub fn new_key(area: &str, kind: ImageKind) -> String {
     format!("{area}/{}.{}", uuid::Uuid::new_v4(), kind.extension)

@@ -54,15 +54,12 @@ async fn signup_signin_refresh_profile_signoff_and_cancel_work_as_the_front_end_
     app.get_authed("/myInfo", &renewed).await.expect(200);
 
     // Profile edit with a picture (a Blob, so the file name is "blob").
-    let a = answer(
+    let a = send(
         app.authed(Method::PATCH, "/myInfo/editmyInfo", &renewed)
             .multipart(profile_form(
                 "새구름",
                 Some(("blob", png_bytes(), "image/png")),
-            ))
-            .send()
-            .await
-            .unwrap(),
+            )),
     )
     .await;
     a.expect(201);
@@ -85,13 +82,7 @@ async fn signup_signin_refresh_profile_signoff_and_cancel_work_as_the_front_end_
     assert_eq!(me.body["data"]["profileImg"], img);
 
     // Sign-off, then sign-in says the deletion is pending (the front end confirm()s this text).
-    let a = answer(
-        app.authed(Method::DELETE, "/signoff", &renewed)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let a = send(app.authed(Method::DELETE, "/signoff", &renewed)).await;
     a.expect(201);
     assert_eq!(
         a.message(),
@@ -151,14 +142,11 @@ async fn signup_refuses_bad_fields_with_a_message_naming_the_field() {
         assert!(a.message().contains(field), "{body} -> {}", a.message());
     }
     // Not JSON at all.
-    let a = answer(
+    let a = send(
         app.client
             .post(app.url("/signup"))
             .header("content-type", "application/json")
-            .body("{\"email\": ")
-            .send()
-            .await
-            .unwrap(),
+            .body("{\"email\": "),
     )
     .await;
     a.expect(400);
@@ -255,23 +243,14 @@ async fn tokens_expire_with_419_and_cannot_be_forged_or_swapped() {
     other.stop().await;
 
     // Not "Bearer …", or missing.
-    let a = answer(
-        app.client
-            .get(app.url("/myInfo"))
-            .header(
-                "Authorization",
-                s.authorization.trim_start_matches("Bearer "),
-            )
-            .send()
-            .await
-            .unwrap(),
-    )
+    let a = send(app.client.get(app.url("/myInfo")).header(
+        "Authorization",
+        s.authorization.trim_start_matches("Bearer "),
+    ))
     .await;
     a.expect(401);
     assert_eq!(a.message(), "토큰 타입이 일치하지 않습니다.");
-    answer(app.client.get(app.url("/myInfo")).send().await.unwrap())
-        .await
-        .expect(401);
+    send(app.client.get(app.url("/myInfo"))).await.expect(401);
 
     // Expiry: 419 with the text the interceptor reacts to, then renewal works.
     tokio::time::sleep(Duration::from_millis(2100)).await;
@@ -282,9 +261,7 @@ async fn tokens_expire_with_419_and_cannot_be_forged_or_swapped() {
     renewed.expect(201);
 
     // Missing header.
-    answer(app.client.post(app.url("/token")).send().await.unwrap())
-        .await
-        .expect(401);
+    send(app.client.post(app.url("/token"))).await.expect(401);
     app.stop().await;
 }
 
@@ -300,13 +277,7 @@ async fn an_expired_refresh_token_gets_419_and_logout_revokes_one() {
     let app = spawn_app().await;
     let (email2, s) = app.new_user("로그아웃").await;
     let other_device = app.login(&email2, PASSWORD).await;
-    let a = answer(
-        app.authed(Method::POST, "/logout", &s)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let a = send(app.authed(Method::POST, "/logout", &s)).await;
     a.expect(200);
     app.renew(&s.refresh).await.expect(401);
     // The other device's session is untouched.
@@ -318,14 +289,9 @@ async fn an_expired_refresh_token_gets_419_and_logout_revokes_one() {
 async fn only_the_owner_who_just_proved_the_password_can_cancel_a_deletion() {
     let app = spawn_app().await;
     let (email, s) = app.new_user("취소").await;
-    answer(
-        app.authed(Method::DELETE, "/signoff", &s)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-    .expect(201);
+    send(app.authed(Method::DELETE, "/signoff", &s))
+        .await
+        .expect(201);
 
     // Knowing the e-mail is not enough.
     let a = app
@@ -367,16 +333,7 @@ async fn the_password_can_be_changed_and_other_sessions_end() {
     let other = app.login(&email, PASSWORD).await;
     let change = |body: serde_json::Value| {
         let (app, s) = (&app, &s);
-        async move {
-            answer(
-                app.authed(Method::PATCH, "/myInfo/edit-pw", s)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
-        }
+        async move { send(app.authed(Method::PATCH, "/myInfo/edit-pw", s).json(&body)).await }
     };
     let a = change(json!({ "password": "wrong123!", "newPassword": "newpass1!" })).await;
     a.expect(400);
@@ -455,14 +412,9 @@ async fn accounts_past_their_deletion_date_are_removed_with_their_pictures() {
         .to_string();
     assert_eq!(app.client.get(&img).send().await.unwrap().status(), 200);
     let (keep_email, _) = app.new_user("남음").await;
-    answer(
-        app.authed(Method::DELETE, "/signoff", &s)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-    .expect(201);
+    send(app.authed(Method::DELETE, "/signoff", &s))
+        .await
+        .expect(201);
 
     let mut gone = false;
     for _ in 0..50 {

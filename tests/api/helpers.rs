@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Once;
 use std::time::Duration;
 
-use diesel_async::{AsyncConnection, AsyncMysqlConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncMysqlConnection, AsyncPgConnection};
 use ninecloud::RunningServer;
 use ninecloud::config::Config;
 use reqwest::StatusCode;
@@ -38,6 +38,17 @@ pub fn required_env(name: &str) -> String {
     })
 }
 
+/// Runs `ddl` on the server behind `admin` and returns the URL of database `name` there.
+async fn create_database<C: AsyncConnection>(admin: &str, ddl: &str, name: &str) -> String {
+    let mut conn = C::establish(admin)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {admin}: {e}"));
+    conn.batch_execute(ddl).await.expect("create test database");
+    let mut url = url::Url::parse(admin).unwrap();
+    url.set_path(name);
+    url.to_string()
+}
+
 /// A fresh, empty database of the kind `TEST_DB` names.
 async fn fresh_database(dir: &std::path::Path) -> String {
     let kind = std::env::var("TEST_DB").unwrap_or_else(|_| "sqlite".into());
@@ -47,32 +58,14 @@ async fn fresh_database(dir: &std::path::Path) -> String {
         "postgres" => {
             let admin = std::env::var("TEST_POSTGRES_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-            let mut conn = AsyncPgConnection::establish(&admin)
+            create_database::<AsyncPgConnection>(&admin, &format!("CREATE DATABASE {name}"), &name)
                 .await
-                .expect("connect to PostgreSQL (TEST_POSTGRES_URL)");
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create test database");
-            let mut url = url::Url::parse(&admin).unwrap();
-            url.set_path(&name);
-            url.to_string()
         }
         "mysql" => {
             let admin = std::env::var("TEST_MYSQL_URL")
                 .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".into());
-            let mut conn = AsyncMysqlConnection::establish(&admin)
-                .await
-                .expect("connect to MariaDB/MySQL (TEST_MYSQL_URL)");
-            diesel::sql_query(format!(
-                "CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-            ))
-            .execute(&mut conn)
-            .await
-            .expect("create test database");
-            let mut url = url::Url::parse(&admin).unwrap();
-            url.set_path(&name);
-            url.to_string()
+            let ddl = format!("CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
+            create_database::<AsyncMysqlConnection>(&admin, &ddl, &name).await
         }
         other => panic!("TEST_DB={other}: expected sqlite, postgres or mysql"),
     }
@@ -167,6 +160,11 @@ impl Answer {
     }
 }
 
+/// Sends the request and reads the answer.
+pub async fn send(req: reqwest::RequestBuilder) -> Answer {
+    answer(req.send().await.expect("request reaches the server")).await
+}
+
 pub async fn answer(res: reqwest::Response) -> Answer {
     let status = res.status();
     let headers = res.headers().clone();
@@ -193,15 +191,7 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Answer {
-        answer(
-            self.client
-                .post(self.url(path))
-                .json(body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        send(self.client.post(self.url(path)).json(body)).await
     }
 
     /// A call with the headers the front end sends on every authenticated request.
@@ -218,24 +208,15 @@ impl TestApp {
     }
 
     pub async fn get_authed(&self, path: &str, s: &Session) -> Answer {
-        answer(
-            self.authed(reqwest::Method::GET, path, s)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        send(self.authed(reqwest::Method::GET, path, s)).await
     }
 
     /// What the front end's 419 interceptor does: plain `POST /token` with only `Refreshtoken`.
     pub async fn renew(&self, refresh: &str) -> Answer {
-        answer(
+        send(
             self.client
                 .post(self.url("/token"))
-                .header("Refreshtoken", refresh)
-                .send()
-                .await
-                .unwrap(),
+                .header("Refreshtoken", refresh),
         )
         .await
     }

@@ -223,12 +223,9 @@ async fn bad_callbacks_get_clear_client_errors() {
     )
     .await;
     let s = session_of(&callback(&app, "naver", &code).await);
-    let a = answer(
+    let a = send(
         app.authed(reqwest::Method::PATCH, "/myInfo/edit-pw", &s)
-            .json(&json!({ "password": PASSWORD, "newPassword": "newpass1!" }))
-            .send()
-            .await
-            .unwrap(),
+            .json(&json!({ "password": PASSWORD, "newPassword": "newpass1!" })),
     )
     .await;
     a.expect(400);

@@ -10,13 +10,13 @@ use crate::helpers::*;
 #[tokio::test(flavor = "multi_thread")]
 async fn health_ready_and_root_answer() {
     let app = spawn_app().await;
-    let a = answer(app.client.get(app.url("/health")).send().await.unwrap()).await;
+    let a = send(app.client.get(app.url("/health"))).await;
     a.expect(200);
     assert_eq!(a.body["serverStatus"], "Online");
     assert!(a.body["memoryUsage"]["total"].as_u64().unwrap() > 0);
     assert!(a.body["diskSpace"].is_array());
     assert_eq!(a.body["checks"]["database"], "ok");
-    let a = answer(app.client.get(app.url("/ready")).send().await.unwrap()).await;
+    let a = send(app.client.get(app.url("/ready"))).await;
     a.expect(200);
     assert_eq!(a.body["ready"], true);
     let root = app.client.get(app.url("/")).send().await.unwrap();
@@ -28,13 +28,11 @@ async fn health_ready_and_root_answer() {
 async fn a_draining_instance_is_not_ready_but_still_answers() {
     let app = spawn_app().await;
     app.app().start_draining();
-    let a = answer(app.client.get(app.url("/ready")).send().await.unwrap()).await;
+    let a = send(app.client.get(app.url("/ready"))).await;
     a.expect(503);
     assert_eq!(a.body["reason"], "draining");
     // Requests already on their way are still served.
-    answer(app.client.get(app.url("/health")).send().await.unwrap())
-        .await
-        .expect(200);
+    send(app.client.get(app.url("/health"))).await.expect(200);
     app.stop().await;
 }
 
@@ -94,10 +92,10 @@ async fn the_binary_serves_and_exits_cleanly_on_sigterm() {
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_routes_and_methods_answer_json() {
     let app = spawn_app().await;
-    let a = answer(app.client.get(app.url("/nope")).send().await.unwrap()).await;
+    let a = send(app.client.get(app.url("/nope"))).await;
     a.expect(404);
     assert_eq!(a.message(), "Cannot GET /nope");
-    let a = answer(app.client.put(app.url("/signin")).send().await.unwrap()).await;
+    let a = send(app.client.put(app.url("/signin"))).await;
     a.expect(405);
     assert!(!a.message().is_empty());
     app.stop().await;
