@@ -58,6 +58,34 @@ pub struct Config {
     pub purge_interval: Duration,
     pub auth_rate_limit_per_minute: u32,
     pub shutdown_grace: Duration,
+    /// Socket.IO rooms shared between instances through Redis (`REDIS_URL`, or
+    /// `REDIS_HOST`/`REDIS_PORT`/`REDIS_PASSWORD` as in the original `.env`).
+    pub redis_url: Option<String>,
+    /// Chat logs in MongoDB instead of the relational database (`MONGO_DB`, as the original).
+    pub mongo_url: Option<String>,
+    pub realtime: RealtimeConfig,
+}
+
+/// The Socket.IO server and the chat rules.
+#[derive(Clone, Debug)]
+pub struct RealtimeConfig {
+    /// Node's defaults: ping every 25 s, 20 s to answer, 1 MB per message.
+    pub ping_interval: Duration,
+    pub ping_timeout: Duration,
+    pub max_payload: u64,
+    /// Packets queued per socket before a broadcast to it fails (and is counted).
+    pub socket_buffer: usize,
+    /// Longest chat message, in characters.
+    pub max_message_chars: usize,
+    /// Messages per minute one socket may send (0: no limit), with this burst.
+    pub messages_per_minute: u32,
+    pub message_burst: u32,
+    /// The NINE Cloud community chat lets people in without an account.
+    pub allow_anonymous: bool,
+    /// Messages returned on joining a channel when the client asks for no more.
+    pub history_page: usize,
+    /// The most messages one history request returns.
+    pub history_max: usize,
 }
 
 impl fmt::Debug for Config {
@@ -71,6 +99,8 @@ impl fmt::Debug for Config {
             .field("mail", &self.mail.describe())
             .field("objects", &self.objects.describe())
             .field("oauth", &self.oauth.enabled_names())
+            .field("redis", &self.redis_url.as_deref().map(redact_url))
+            .field("mongo", &self.mongo_url.as_deref().map(redact_url))
             .finish_non_exhaustive()
     }
 }
@@ -443,6 +473,87 @@ impl Config {
                 "a number of requests per minute",
             )?,
             shutdown_grace: v.seconds("SHUTDOWN_GRACE", 25)?,
+            redis_url: Self::redis(&v)?,
+            mongo_url: Self::mongo(&v)?,
+            realtime: Self::realtime(&v)?,
+        })
+    }
+
+    fn redis(v: &Vars<'_>) -> Result<Option<String>, ConfigError> {
+        let (var, mut url) = if let Some(u) = v.string("REDIS_URL") {
+            ("REDIS_URL", u)
+        } else if let Some(host) = v.string("REDIS_HOST") {
+            let port: u16 = v.parse("REDIS_PORT", 6379, "a port number")?;
+            let auth = match v.string("REDIS_PASSWORD") {
+                Some(p) => format!(
+                    ":{}@",
+                    url::form_urlencoded::byte_serialize(p.as_bytes()).collect::<String>()
+                ),
+                None => String::new(),
+            };
+            ("REDIS_HOST", format!("redis://{auth}{host}:{port}"))
+        } else {
+            return Ok(None);
+        };
+        let mut parsed = url::Url::parse(&url).map_err(|e| {
+            ConfigError::new(var, format!("'{}' is not a URL: {e}", redact_url(&url)))
+        })?;
+        if !["redis", "rediss", "valkey", "valkeys"].contains(&parsed.scheme()) {
+            return Err(ConfigError::new(var, "must be a redis:// or rediss:// URL"));
+        }
+        // The adapter speaks RESP3, and the redis crate only understands the lower-case value.
+        let others: Vec<(String, String)> = parsed
+            .query_pairs()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("protocol"))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        parsed
+            .query_pairs_mut()
+            .clear()
+            .extend_pairs(others)
+            .append_pair("protocol", "resp3");
+        url = parsed.to_string();
+        Ok(Some(url))
+    }
+
+    fn mongo(v: &Vars<'_>) -> Result<Option<String>, ConfigError> {
+        let Some(url) = v.string("MONGO_DB") else {
+            return Ok(None);
+        };
+        if !(url.starts_with("mongodb://") || url.starts_with("mongodb+srv://")) {
+            return Err(ConfigError::new(
+                "MONGO_DB",
+                "must be a mongodb:// or mongodb+srv:// URI",
+            ));
+        }
+        Ok(Some(url))
+    }
+
+    fn realtime(v: &Vars<'_>) -> Result<RealtimeConfig, ConfigError> {
+        let positive = |name: &str, default: usize, what: &str| -> Result<usize, ConfigError> {
+            let n: usize = v.parse(name, default, what)?;
+            if n == 0 {
+                return Err(ConfigError::new(name, "must be at least 1"));
+            }
+            Ok(n)
+        };
+        let history_max = positive("CHAT_HISTORY_MAX", 500, "a number of messages")?;
+        Ok(RealtimeConfig {
+            ping_interval: v.positive_seconds("SOCKET_PING_INTERVAL", 25)?,
+            ping_timeout: v.positive_seconds("SOCKET_PING_TIMEOUT", 20)?,
+            max_payload: positive("SOCKET_MAX_PAYLOAD", 1_000_000, "a size in bytes")? as u64,
+            socket_buffer: positive("SOCKET_BUFFER_SIZE", 4096, "a number of packets")?,
+            max_message_chars: positive("CHAT_MAX_LENGTH", 1000, "a number of characters")?,
+            messages_per_minute: v.parse(
+                "CHAT_RATE_LIMIT_PER_MINUTE",
+                120,
+                "a number of messages per minute",
+            )?,
+            message_burst: positive("CHAT_RATE_BURST", 20, "a number of messages")? as u32,
+            allow_anonymous: v.bool("CHAT_ALLOW_ANONYMOUS", true)?,
+            history_page: positive("CHAT_HISTORY_PAGE", 50, "a number of messages")?
+                .min(history_max),
+            history_max,
         })
     }
 
@@ -658,6 +769,41 @@ mod tests {
         assert_eq!(e.var, "DATABASE_URL");
         let e = load(&[("KAKAO_CLIENT_ID", "abc")]).unwrap_err();
         assert_eq!(e.var, "KAKAO_REDIRECT_URI");
+    }
+
+    #[test]
+    fn redis_and_mongo_settings() {
+        let c = load(&[]).unwrap();
+        assert!(c.redis_url.is_none() && c.mongo_url.is_none());
+        assert_eq!(c.realtime.max_payload, 1_000_000);
+        assert_eq!(c.realtime.ping_interval, Duration::from_secs(25));
+        let c = load(&[
+            ("REDIS_HOST", "cache.internal"),
+            ("REDIS_PORT", "6380"),
+            ("REDIS_PASSWORD", "p@ss"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.redis_url.as_deref(),
+            Some("redis://:p%40ss@cache.internal:6380?protocol=resp3")
+        );
+        let c = load(&[("REDIS_URL", "redis://127.0.0.1:6379/0?protocol=RESP3")]).unwrap();
+        assert_eq!(
+            c.redis_url.as_deref(),
+            Some("redis://127.0.0.1:6379/0?protocol=resp3")
+        );
+        assert_eq!(
+            load(&[("REDIS_URL", "http://x")]).unwrap_err().var,
+            "REDIS_URL"
+        );
+        assert_eq!(
+            load(&[("MONGO_DB", "mysql://x")]).unwrap_err().var,
+            "MONGO_DB"
+        );
+        assert_eq!(
+            load(&[("SOCKET_MAX_PAYLOAD", "0")]).unwrap_err().var,
+            "SOCKET_MAX_PAYLOAD"
+        );
     }
 
     #[test]

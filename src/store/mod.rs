@@ -1,6 +1,9 @@
-//! Storage behind the HTTP and socket handlers: the relational database and object storage.
+//! Storage behind the HTTP and socket handlers: the relational database, the chat log
+//! (relational or MongoDB) and object storage.
 
 pub mod accounts;
+pub mod channels;
 pub mod db;
+pub mod messages;
 pub mod objects;
 pub mod schema;

@@ -36,3 +36,40 @@ diesel::table! {
 
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens, signup_codes);
+
+diesel::table! {
+    channels (id) {
+        id -> BigInt,
+        name -> Text,
+        owner_id -> Nullable<BigInt>,
+        is_lobby -> Bool,
+        last_seq -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    channel_members (channel_id, user_id) {
+        channel_id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    chat_messages (id) {
+        id -> Text,
+        channel_id -> BigInt,
+        seq -> BigInt,
+        user_id -> Nullable<BigInt>,
+        nickname -> Text,
+        body -> Text,
+        sender -> Text,
+        client_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(channel_members -> channels (channel_id));
+diesel::allow_tables_to_appear_in_same_query!(channels, channel_members, chat_messages, users);

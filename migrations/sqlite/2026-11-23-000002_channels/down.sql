@@ -1,0 +1,3 @@
+DROP TABLE chat_messages;
+DROP TABLE channel_members;
+DROP TABLE channels;

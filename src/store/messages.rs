@@ -1,0 +1,644 @@
+//! The chat log: one `MessageStore` trait, kept in the relational database (the embedded
+//! default) or in MongoDB when `MONGO_DB` is set.
+//!
+//! Every message gets a per-channel sequence number when it is stored, and a sender may give a
+//! client id that makes a retried send idempotent: the second append returns the first message.
+//! Both backends allocate sequence numbers atomically in the database, so several server
+//! instances may append to one channel at once.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use futures::TryStreamExt;
+use mongodb::bson::{self, Bson, doc, oid::ObjectId};
+use mongodb::error::{ErrorKind, WriteFailure};
+use mongodb::options::{IndexOptions, ReturnDocument};
+use mongodb::{Collection, IndexModel};
+use serde::{Deserialize, Serialize};
+
+use super::db::{Db, DbError, DbResult};
+use super::schema::{channels, chat_messages};
+use crate::with_conn;
+
+/// One stored chat message, as clients receive it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessage {
+    /// 24 hex digits (a MongoDB ObjectId, whichever store keeps it).
+    pub id: String,
+    pub channel_id: i64,
+    /// Increases by one with every message stored in the channel.
+    pub seq: i64,
+    /// `null` for a guest of the NINE Cloud community chat.
+    pub user_id: Option<i64>,
+    pub nickname: String,
+    pub text: String,
+    /// The id the sender gave to make its send idempotent, if it gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(serialize_with = "millis")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
+    /// Who sent it, for idempotency: `user:<id>` or `guest:<hash of the name>`.
+    #[serde(skip)]
+    pub sender: String,
+}
+
+fn millis<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
+pub struct NewMessage {
+    pub channel_id: i64,
+    pub user_id: Option<i64>,
+    pub nickname: String,
+    pub text: String,
+    pub sender: String,
+    pub client_id: Option<String>,
+}
+
+/// What `append` did.
+pub struct Appended {
+    pub message: ChatMessage,
+    /// The client id was seen before: this is the message stored the first time.
+    pub duplicate: bool,
+}
+
+/// A slice of a channel's log, always oldest first.
+pub struct LogPage {
+    pub messages: Vec<ChatMessage>,
+    /// More messages lie beyond this page in the direction asked for.
+    pub more: bool,
+}
+
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    fn describe(&self) -> String;
+    /// Stores a message with the channel's next sequence number (or returns the message that
+    /// the same sender stored earlier with the same client id). `NotFound`: no such channel.
+    async fn append(&self, new: NewMessage) -> DbResult<Appended>;
+    /// Messages with `seq > since`, oldest first, at most `limit`.
+    async fn after(&self, channel: i64, since: i64, limit: usize) -> DbResult<LogPage>;
+    /// The newest messages with `seq < before` (all when `None`), returned oldest first.
+    async fn before(&self, channel: i64, before: Option<i64>, limit: usize) -> DbResult<LogPage>;
+    /// The highest sequence number stored in the channel (0 when none).
+    async fn last_seq(&self, channel: i64) -> DbResult<i64>;
+    /// Forgets a deleted channel's log.
+    async fn delete_channel(&self, channel: i64) -> DbResult<()>;
+    async fn ping(&self) -> DbResult<()>;
+}
+
+/// The relational store, or MongoDB when `mongo_url` is set.
+pub async fn from_config(
+    db: &Db,
+    mongo_url: Option<&str>,
+) -> anyhow::Result<Arc<dyn MessageStore>> {
+    Ok(match mongo_url {
+        None => Arc::new(SqlMessages { db: db.clone() }),
+        Some(url) => Arc::new(MongoMessages::connect(url).await?),
+    })
+}
+
+fn new_id() -> String {
+    ObjectId::new().to_hex()
+}
+
+fn stamp() -> DateTime<Utc> {
+    // Milliseconds: what MongoDB keeps, so both stores answer alike.
+    Utc::now().trunc_subsecs(3)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Relational
+
+pub struct SqlMessages {
+    db: Db,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = chat_messages)]
+struct Row {
+    id: String,
+    channel_id: i64,
+    seq: i64,
+    user_id: Option<i64>,
+    nickname: String,
+    body: String,
+    sender: String,
+    client_id: String,
+    created_at: NaiveDateTime,
+}
+
+impl From<Row> for ChatMessage {
+    fn from(r: Row) -> Self {
+        ChatMessage {
+            client_id: (r.client_id != r.id).then_some(r.client_id),
+            id: r.id,
+            channel_id: r.channel_id,
+            seq: r.seq,
+            user_id: r.user_id,
+            nickname: r.nickname,
+            text: r.body,
+            created_at: r.created_at.and_utc(),
+            sender: r.sender,
+        }
+    }
+}
+
+impl SqlMessages {
+    async fn by_client_id(
+        &self,
+        channel: i64,
+        sender: &str,
+        client_id: &str,
+    ) -> DbResult<Option<ChatMessage>> {
+        let row = with_conn!(&self.db, |conn| {
+            Ok::<_, DbError>(
+                chat_messages::table
+                    .filter(chat_messages::channel_id.eq(channel))
+                    .filter(chat_messages::sender.eq(sender))
+                    .filter(chat_messages::client_id.eq(client_id))
+                    .select(Row::as_select())
+                    .first(conn)
+                    .await
+                    .optional()?,
+            )
+        })?;
+        Ok(row.map(ChatMessage::from))
+    }
+}
+
+#[async_trait]
+impl MessageStore for SqlMessages {
+    fn describe(&self) -> String {
+        format!("{:?}", self.db.backend()).to_lowercase()
+    }
+
+    async fn append(&self, new: NewMessage) -> DbResult<Appended> {
+        if let Some(cid) = &new.client_id
+            && let Some(message) = self.by_client_id(new.channel_id, &new.sender, cid).await?
+        {
+            return Ok(Appended {
+                message,
+                duplicate: true,
+            });
+        }
+        let id = new_id();
+        let created = stamp();
+        let client_id = new.client_id.clone().unwrap_or_else(|| id.clone());
+        let channel = new.channel_id;
+        // One transaction: bump the channel's counter (the row lock orders concurrent senders,
+        // also across instances), read it, insert. A failed insert gives the number back.
+        let result: DbResult<i64> = with_conn!(&self.db, |conn| {
+            conn.transaction::<i64, DbError, _>(async |conn| {
+                let n = diesel::update(channels::table.find(channel))
+                    .set(channels::last_seq.eq(channels::last_seq + 1))
+                    .execute(conn)
+                    .await?;
+                if n == 0 {
+                    return Err(DbError::NotFound);
+                }
+                let seq: i64 = channels::table
+                    .find(channel)
+                    .select(channels::last_seq)
+                    .first(conn)
+                    .await?;
+                diesel::insert_into(chat_messages::table)
+                    .values((
+                        chat_messages::id.eq(&id),
+                        chat_messages::channel_id.eq(channel),
+                        chat_messages::seq.eq(seq),
+                        chat_messages::user_id.eq(new.user_id),
+                        chat_messages::nickname.eq(&new.nickname),
+                        chat_messages::body.eq(&new.text),
+                        chat_messages::sender.eq(&new.sender),
+                        chat_messages::client_id.eq(&client_id),
+                        chat_messages::created_at.eq(created.naive_utc()),
+                    ))
+                    .execute(conn)
+                    .await?;
+                Ok(seq)
+            })
+            .await
+        });
+        match result {
+            Ok(seq) => Ok(Appended {
+                message: ChatMessage {
+                    id,
+                    channel_id: channel,
+                    seq,
+                    user_id: new.user_id,
+                    nickname: new.nickname,
+                    text: new.text,
+                    client_id: new.client_id,
+                    created_at: created,
+                    sender: new.sender,
+                },
+                duplicate: false,
+            }),
+            // The same client id raced itself: the other attempt won; answer with its message.
+            Err(DbError::Conflict(c)) => match &new.client_id {
+                Some(cid) => self
+                    .by_client_id(channel, &new.sender, cid)
+                    .await?
+                    .map(|message| Appended {
+                        message,
+                        duplicate: true,
+                    })
+                    .ok_or(DbError::Conflict(c)),
+                None => Err(DbError::Conflict(c)),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn after(&self, channel: i64, since: i64, limit: usize) -> DbResult<LogPage> {
+        let take = limit as i64 + 1;
+        let rows = with_conn!(&self.db, |conn| {
+            Ok::<_, DbError>(
+                chat_messages::table
+                    .filter(chat_messages::channel_id.eq(channel))
+                    .filter(chat_messages::seq.gt(since))
+                    .order(chat_messages::seq.asc())
+                    .limit(take)
+                    .select(Row::as_select())
+                    .load(conn)
+                    .await?,
+            )
+        })?;
+        Ok(page_forward(
+            rows.into_iter().map(ChatMessage::from).collect(),
+            limit,
+        ))
+    }
+
+    async fn before(&self, channel: i64, before: Option<i64>, limit: usize) -> DbResult<LogPage> {
+        let take = limit as i64 + 1;
+        let upper = before.unwrap_or(i64::MAX);
+        let rows = with_conn!(&self.db, |conn| {
+            Ok::<_, DbError>(
+                chat_messages::table
+                    .filter(chat_messages::channel_id.eq(channel))
+                    .filter(chat_messages::seq.lt(upper))
+                    .order(chat_messages::seq.desc())
+                    .limit(take)
+                    .select(Row::as_select())
+                    .load(conn)
+                    .await?,
+            )
+        })?;
+        Ok(page_backward(
+            rows.into_iter().map(ChatMessage::from).collect(),
+            limit,
+        ))
+    }
+
+    async fn last_seq(&self, channel: i64) -> DbResult<i64> {
+        with_conn!(&self.db, |conn| {
+            Ok(channels::table
+                .find(channel)
+                .select(channels::last_seq)
+                .first::<i64>(conn)
+                .await
+                .optional()?
+                .unwrap_or(0))
+        })
+    }
+
+    async fn delete_channel(&self, channel: i64) -> DbResult<()> {
+        with_conn!(&self.db, |conn| {
+            diesel::delete(chat_messages::table.filter(chat_messages::channel_id.eq(channel)))
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+    }
+
+    async fn ping(&self) -> DbResult<()> {
+        self.db.ping().await
+    }
+}
+
+/// `list` holds up to `limit + 1` messages oldest first; the extra one only says "more".
+fn page_forward(mut list: Vec<ChatMessage>, limit: usize) -> LogPage {
+    let more = list.len() > limit;
+    list.truncate(limit);
+    LogPage {
+        messages: list,
+        more,
+    }
+}
+
+/// `list` holds up to `limit + 1` messages newest first.
+fn page_backward(mut list: Vec<ChatMessage>, limit: usize) -> LogPage {
+    let more = list.len() > limit;
+    list.truncate(limit);
+    list.reverse();
+    LogPage {
+        messages: list,
+        more,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// MongoDB
+
+/// Collection `chats` (the original's name) holds the messages; `chat_counters` holds one
+/// document per channel whose `seq` is bumped with `findOneAndUpdate` + `$inc`, atomic across
+/// instances.
+pub struct MongoMessages {
+    db_name: String,
+    chats: Collection<ChatDoc>,
+    counters: Collection<bson::Document>,
+    /// Channels whose counter this process knows to exist.
+    known: std::sync::Mutex<std::collections::HashSet<i64>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ChatDoc {
+    #[serde(rename = "_id")]
+    id: ObjectId,
+    #[serde(rename = "channelId")]
+    channel_id: i64,
+    seq: i64,
+    /// The original's field name for the text.
+    chat: String,
+    #[serde(rename = "userId")]
+    user_id: Option<i64>,
+    nickname: String,
+    sender: String,
+    #[serde(rename = "clientId")]
+    client_id: String,
+    #[serde(rename = "createdAt")]
+    created_at: bson::DateTime,
+}
+
+impl From<ChatDoc> for ChatMessage {
+    fn from(d: ChatDoc) -> Self {
+        let id = d.id.to_hex();
+        ChatMessage {
+            client_id: (d.client_id != id).then_some(d.client_id),
+            id,
+            channel_id: d.channel_id,
+            seq: d.seq,
+            user_id: d.user_id,
+            nickname: d.nickname,
+            text: d.chat,
+            created_at: d.created_at.to_chrono(),
+            sender: d.sender,
+        }
+    }
+}
+
+fn mongo_err(e: mongodb::error::Error) -> DbError {
+    match *e.kind {
+        ErrorKind::ServerSelection { .. }
+        | ErrorKind::Io(_)
+        | ErrorKind::ConnectionPoolCleared { .. } => DbError::Unavailable(e.to_string()),
+        _ if is_duplicate_key(&e) => DbError::Conflict(e.to_string()),
+        _ => DbError::Other(e.to_string()),
+    }
+}
+
+fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
+    match &*e.kind {
+        ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == 11000,
+        ErrorKind::Command(c) => c.code == 11000,
+        _ => false,
+    }
+}
+
+impl MongoMessages {
+    /// Connects (lazily: the driver selects a server on first use) and makes sure the indexes
+    /// exist. The database is the one named in the URI, `ninecloud` when it names none.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let opts = mongodb::options::ClientOptions::parse(url)
+            .await
+            .context("MONGO_DB")?;
+        let db_name = opts
+            .default_database
+            .clone()
+            .unwrap_or_else(|| "ninecloud".to_string());
+        let client = mongodb::Client::with_options(opts).context("MONGO_DB")?;
+        let db = client.database(&db_name);
+        let store = MongoMessages {
+            chats: db.collection("chats"),
+            counters: db.collection("chat_counters"),
+            known: Default::default(),
+            db_name,
+        };
+        let unique = |keys: bson::Document, name: &str| {
+            IndexModel::builder()
+                .keys(keys)
+                .options(
+                    IndexOptions::builder()
+                        .unique(true)
+                        .name(name.to_string())
+                        .build(),
+                )
+                .build()
+        };
+        store
+            .chats
+            .create_indexes([
+                unique(doc! {"channelId": 1, "seq": 1}, "channel_seq"),
+                unique(
+                    doc! {"channelId": 1, "sender": 1, "clientId": 1},
+                    "channel_sender_client",
+                ),
+            ])
+            .await
+            .context("cannot create the MongoDB chat indexes")?;
+        Ok(store)
+    }
+
+    async fn by_client_id(
+        &self,
+        channel: i64,
+        sender: &str,
+        client_id: &str,
+    ) -> DbResult<Option<ChatMessage>> {
+        Ok(self
+            .chats
+            .find_one(doc! {"channelId": channel, "sender": sender, "clientId": client_id})
+            .await
+            .map_err(mongo_err)?
+            .map(ChatMessage::from))
+    }
+
+    /// Makes sure the channel's counter exists, once per channel and process. Creating it
+    /// apart from bumping it keeps the bump a plain atomic `$inc` (an upserting bump can race
+    /// with itself on the first sends of a channel).
+    async fn ensure_counter(&self, channel: i64) -> DbResult<()> {
+        if self.known.lock().is_ok_and(|k| k.contains(&channel)) {
+            return Ok(());
+        }
+        match self
+            .counters
+            .insert_one(doc! {"_id": channel, "seq": 0_i64})
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if is_duplicate_key(&e) => {}
+            Err(e) => return Err(mongo_err(e)),
+        }
+        if let Ok(mut k) = self.known.lock() {
+            k.insert(channel);
+        }
+        Ok(())
+    }
+
+    async fn next_seq(&self, channel: i64) -> DbResult<bson::Document> {
+        self.ensure_counter(channel).await?;
+        self.counters
+            .find_one_and_update(doc! {"_id": channel}, doc! {"$inc": {"seq": 1_i64}})
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(mongo_err)?
+            .ok_or(DbError::NotFound)
+    }
+
+    async fn load(
+        &self,
+        filter: bson::Document,
+        ascending: bool,
+        take: i64,
+    ) -> DbResult<Vec<ChatMessage>> {
+        let cursor = self
+            .chats
+            .find(filter)
+            .sort(doc! {"seq": if ascending { 1 } else { -1 }})
+            .limit(take)
+            .await
+            .map_err(mongo_err)?;
+        let docs: Vec<ChatDoc> = cursor.try_collect().await.map_err(mongo_err)?;
+        Ok(docs.into_iter().map(ChatMessage::from).collect())
+    }
+}
+
+#[async_trait]
+impl MessageStore for MongoMessages {
+    fn describe(&self) -> String {
+        format!("mongodb:{}", self.db_name)
+    }
+
+    async fn append(&self, new: NewMessage) -> DbResult<Appended> {
+        if let Some(cid) = &new.client_id
+            && let Some(message) = self.by_client_id(new.channel_id, &new.sender, cid).await?
+        {
+            return Ok(Appended {
+                message,
+                duplicate: true,
+            });
+        }
+        let counter = self.next_seq(new.channel_id).await?;
+        let seq = match counter.get("seq") {
+            Some(Bson::Int64(n)) => *n,
+            Some(Bson::Int32(n)) => i64::from(*n),
+            Some(Bson::Double(n)) => *n as i64,
+            _ => {
+                return Err(DbError::Other(
+                    "the sequence counter is not a number".into(),
+                ));
+            }
+        };
+        let oid = ObjectId::new();
+        let id = oid.to_hex();
+        let created = stamp();
+        let doc = ChatDoc {
+            id: oid,
+            channel_id: new.channel_id,
+            seq,
+            chat: new.text.clone(),
+            user_id: new.user_id,
+            nickname: new.nickname.clone(),
+            sender: new.sender.clone(),
+            client_id: new.client_id.clone().unwrap_or_else(|| id.clone()),
+            created_at: bson::DateTime::from_chrono(created),
+        };
+        match self.chats.insert_one(&doc).await {
+            Ok(_) => Ok(Appended {
+                message: ChatMessage {
+                    id,
+                    channel_id: new.channel_id,
+                    seq,
+                    user_id: new.user_id,
+                    nickname: new.nickname,
+                    text: new.text,
+                    client_id: new.client_id,
+                    created_at: created,
+                    sender: new.sender,
+                },
+                duplicate: false,
+            }),
+            // Only a concurrent retry with the same client id can collide; the number it took
+            // stays unused (a gap, which readers never wait for).
+            Err(e) if is_duplicate_key(&e) => match &new.client_id {
+                Some(cid) => self
+                    .by_client_id(new.channel_id, &new.sender, cid)
+                    .await?
+                    .map(|message| Appended {
+                        message,
+                        duplicate: true,
+                    })
+                    .ok_or_else(|| mongo_err(e)),
+                None => Err(mongo_err(e)),
+            },
+            Err(e) => Err(mongo_err(e)),
+        }
+    }
+
+    async fn after(&self, channel: i64, since: i64, limit: usize) -> DbResult<LogPage> {
+        let list = self
+            .load(
+                doc! {"channelId": channel, "seq": {"$gt": since}},
+                true,
+                limit as i64 + 1,
+            )
+            .await?;
+        Ok(page_forward(list, limit))
+    }
+
+    async fn before(&self, channel: i64, before: Option<i64>, limit: usize) -> DbResult<LogPage> {
+        let filter = match before {
+            Some(b) => doc! {"channelId": channel, "seq": {"$lt": b}},
+            None => doc! {"channelId": channel},
+        };
+        let list = self.load(filter, false, limit as i64 + 1).await?;
+        Ok(page_backward(list, limit))
+    }
+
+    async fn last_seq(&self, channel: i64) -> DbResult<i64> {
+        let newest = self.load(doc! {"channelId": channel}, false, 1).await?;
+        Ok(newest.into_iter().next().map_or(0, |m| m.seq))
+    }
+
+    async fn delete_channel(&self, channel: i64) -> DbResult<()> {
+        self.chats
+            .delete_many(doc! {"channelId": channel})
+            .await
+            .map_err(mongo_err)?;
+        self.counters
+            .delete_one(doc! {"_id": channel})
+            .await
+            .map_err(mongo_err)?;
+        if let Ok(mut k) = self.known.lock() {
+            k.remove(&channel);
+        }
+        Ok(())
+    }
+
+    async fn ping(&self) -> DbResult<()> {
+        self.chats
+            .client()
+            .database("admin")
+            .run_command(doc! {"ping": 1})
+            .await
+            .map_err(mongo_err)?;
+        Ok(())
+    }
+}
