@@ -2,8 +2,8 @@
 
 use std::num::NonZeroU32;
 use std::ops::Deref;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -11,18 +11,27 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::config::Config;
 use crate::mail::{self, Mailer};
 use crate::oauth::OAuthClients;
+use crate::realtime::Hub;
+use crate::store::channels;
 use crate::store::db::Db;
+use crate::store::messages::{self, MessageStore};
 use crate::store::objects::{self, ObjectStore};
 use crate::tokens::Tokens;
 
 pub struct App {
     pub config: Config,
     pub db: Db,
+    /// The chat log: the relational database, or MongoDB when `MONGO_DB` is set.
+    pub messages: Arc<dyn MessageStore>,
+    /// The lobby channel (the NINE Cloud community chat).
+    pub lobby_id: i64,
     pub objects: Arc<dyn ObjectStore>,
     pub mail: Arc<dyn Mailer>,
     pub oauth: OAuthClients,
     pub tokens: Tokens,
     pub limits: RateLimits,
+    /// The socket server, once it is attached (see `realtime::attach`).
+    hub: OnceLock<Arc<dyn Hub>>,
     draining: AtomicBool,
 }
 
@@ -53,6 +62,11 @@ impl App {
         if applied > 0 {
             tracing::info!(applied, "database migrations applied");
         }
+        let lobby_id = channels::lobby(&db)
+            .await
+            .context("the lobby channel is missing (migrations not applied?)")?
+            .id;
+        let messages = messages::from_config(&db, config.mongo_url.as_deref()).await?;
         let objects = objects::from_config(&config.objects, &config.public_url).await?;
         let mail = mail::from_config(&config.mail)?;
         let oauth = OAuthClients::new(&config.oauth)?;
@@ -60,6 +74,7 @@ impl App {
         let limits = RateLimits::new(config.auth_rate_limit_per_minute);
         tracing::info!(
             database = ?db.backend(),
+            chat_log = %messages.describe(),
             objects = %objects.describe(),
             mail = %mail.describe(),
             oauth = ?config.oauth.enabled_names(),
@@ -68,13 +83,27 @@ impl App {
         Ok(App {
             config,
             db,
+            messages,
+            lobby_id,
             objects,
             mail,
             oauth,
             tokens,
             limits,
+            hub: OnceLock::new(),
             draining: AtomicBool::new(false),
         })
+    }
+
+    /// The socket server; `None` only before `realtime::attach` ran.
+    pub fn hub(&self) -> Option<&Arc<dyn Hub>> {
+        self.hub.get()
+    }
+
+    pub fn set_hub(&self, hub: Arc<dyn Hub>) {
+        if self.hub.set(hub).is_err() {
+            tracing::warn!("the socket server was attached twice; keeping the first");
+        }
     }
 
     pub fn is_draining(&self) -> bool {

@@ -9,6 +9,7 @@ pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod oauth;
+pub mod realtime;
 pub mod store;
 pub mod tokens;
 
@@ -75,14 +76,15 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
 }
 
 /// Serves on `listener` until `shutdown` resolves, then drains: `/ready` turns 503 at once,
-/// in-flight requests finish (bounded by `SHUTDOWN_GRACE`), periodic jobs stop.
+/// sockets are closed so their clients reconnect elsewhere, in-flight requests finish (bounded
+/// by `SHUTDOWN_GRACE`), periodic jobs stop.
 pub async fn serve_on(
     listener: TcpListener,
     app: Arc<App>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState(app.clone());
-    let router = http::router(state);
+    let router = realtime::attach(http::router(state), app.clone()).await?;
     let jobs = tokio::spawn(jobs::run_periodic(app.clone()));
     let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
     let draining_app = app.clone();
@@ -90,6 +92,11 @@ pub async fn serve_on(
         shutdown.await;
         draining_app.start_draining();
         tracing::info!("draining: not ready any more, finishing in-flight requests");
+        // Close the sockets' transports: socket.io clients reconnect at once (to the other
+        // colour behind Nginx) and catch up by sequence number.
+        if let Some(hub) = draining_app.hub() {
+            hub.close_all().await;
+        }
         let _ = drained_tx.send(());
     };
     let server = axum::serve(

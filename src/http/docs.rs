@@ -26,11 +26,21 @@ use crate::app::AppState;
         super::users::cancel_signoff,
         super::users::signoff_in_progress,
         super::oauth::social_callback,
+        super::channels::list_channels,
+        super::channels::create_channel,
+        super::channels::get_channel,
+        super::channels::rename_channel,
+        super::channels::delete_channel,
+        super::channels::joined_channels,
+        super::channels::join_channel,
+        super::channels::unjoin_channel,
+        super::channels::channel_messages,
     ),
-    components(schemas(super::Message, crate::store::accounts::PublicUser)),
+    components(schemas(super::Message, crate::store::accounts::PublicUser, crate::realtime::StatsSnapshot)),
     modifiers(&BearerAuth),
     tags((name = "users", description = "accounts (contract §4.3)"),
          (name = "oauth", description = "social login (contract §4.4)"),
+         (name = "channels", description = "Everyone's friend channels and chat logs; the live side is Socket.IO (docs/realtime.md)"),
          (name = "operations", description = "health and readiness"))
 )]
 pub struct ApiDoc;

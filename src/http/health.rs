@@ -99,7 +99,8 @@ fn cpus() -> Value {
               (status = 503, description = "serverStatus Offline")))]
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let db = state.db.ping().await;
-    let online = db.is_ok();
+    let chat_log = state.messages.ping().await;
+    let online = db.is_ok() && chat_log.is_ok();
     let body = json!({
         "serverStatus": if online { "Online" } else { "Offline" },
         "serverStartTime": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
@@ -108,8 +109,10 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "diskSpace": cpus(),
         "checks": {
             "database": match &db { Ok(()) => "ok".to_string(), Err(e) => e.to_string() },
+            "chatLog": match &chat_log { Ok(()) => "ok".to_string(), Err(e) => e.to_string() },
             "draining": state.is_draining(),
         },
+        "realtime": state.hub().map(|h| h.stats()),
         "version": env!("CARGO_PKG_VERSION"),
     });
     let status = if online {
@@ -120,7 +123,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     (status, Json(body))
 }
 
-/// Readiness: 200 only while the database answers and the instance is not draining.
+/// Readiness: 200 only while the database and the chat log answer and the instance is not draining.
 #[utoipa::path(get, path = "/ready", tag = "operations",
     responses((status = 200, description = "ready"), (status = 503, description = "draining or database down")))]
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
@@ -130,11 +133,17 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
             Json(json!({ "ready": false, "reason": "draining" })),
         );
     }
-    match state.db.ping().await {
+    if let Err(e) = state.db.ping().await {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "ready": false, "reason": format!("database: {e}") })),
+        );
+    }
+    match state.messages.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({ "ready": true }))),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "ready": false, "reason": format!("database: {e}") })),
+            Json(json!({ "ready": false, "reason": format!("chat log: {e}") })),
         ),
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: one module per area, each with its own `router()`, assembled here with
 //! CORS, limits, tracing, the uploads folder, the OpenAPI document and JSON 404s.
 
+pub mod channels;
 pub mod docs;
 pub mod extract;
 pub mod health;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(users::router())
         .merge(oauth::router())
+        .merge(channels::router())
         .merge(docs::router());
     if let ObjectStoreConfig::Local { dir } = &cfg.objects {
         api = api.nest_service("/uploads", ServeDir::new(dir));

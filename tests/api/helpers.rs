@@ -76,6 +76,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub upload_dir: PathBuf,
     pub mail_dir: Option<PathBuf>,
+    /// Where this server keeps its data, for a second instance sharing it.
+    pub database_url: String,
+    pub mongo_url: Option<String>,
     server: Option<RunningServer>,
     _tmp: tempfile::TempDir,
 }
@@ -100,6 +103,13 @@ pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
     set("DATABASE_POOL_SIZE", "4");
     set("SECRET_KEY", "test-secret-key-0123456789abcdef");
     set("AUTH_RATE_LIMIT_PER_MINUTE", "1000");
+    // TEST_CHAT_LOG=mongo: the chat log in MongoDB (a fresh database per test).
+    if std::env::var("TEST_CHAT_LOG").as_deref() == Ok("mongo") {
+        let base = required_env("TEST_MONGO_URL");
+        let mut url = url::Url::parse(&base).expect("TEST_MONGO_URL");
+        url.set_path(&format!("nct_{}", uuid::Uuid::new_v4().simple()));
+        set("MONGO_DB", url.as_str());
+    }
     let mail_dir = std::env::var("TEST_SMTP_PORT").ok().map(|port| {
         set("SMTP_HOST", "127.0.0.1");
         set("SMTP_PORT", &port);
@@ -115,8 +125,12 @@ pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
         ninecloud::config::ObjectStoreConfig::Local { dir } => dir.clone(),
         _ => tmp.path().join("no-local-uploads"),
     };
+    let database_url = config.database_url.clone();
+    let mongo_url = config.mongo_url.clone();
     let server = ninecloud::start(config).await.expect("server starts");
     TestApp {
+        database_url,
+        mongo_url,
         base: format!("http://{}", server.addr),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

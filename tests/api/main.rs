@@ -2,6 +2,7 @@
 //! real server on a random port with its own fresh database; see `helpers.rs`.
 
 mod accounts;
+mod chat_log;
 mod helpers;
 mod oauth;
 mod operations;

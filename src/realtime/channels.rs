@@ -1,0 +1,385 @@
+//! The Everyone's friend channel dialect. Every answer is `{ok:true, ...}` / `{ok:false, error}`.
+//!
+//! | client → server | payload | acknowledgement |
+//! |---|---|---|
+//! | `channel:join` | `{channelId, since?, limit?}` | `{channel, messages, hasMore, lastSeq, online}` |
+//! | `channel:leave` | `{channelId}` | `{}` |
+//! | `channel:message` | `{channelId, text, clientId?}` | `{id, seq, createdAt, duplicate}` |
+//! | `channel:typing` | `{channelId, typing}` | `{}` |
+//! | `channel:history` | `{channelId, since? \| before?, limit?}` | `{messages, hasMore}` |
+//!
+//! Server → client: `channel:message` (a stored message), `channel:presence`
+//! `{channelId, userId, username, status: "join"|"leave"}`, `channel:typing`,
+//! `channel:updated`, `channel:deleted`. `docs/realtime.md` is the reference.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{AckSender, SocketRef, State, TryData};
+
+use super::Ctx;
+use super::auth::Identity;
+use super::chat::{self, fail, ok, user_sender};
+use crate::store::channels::{self as store, Channel};
+use crate::store::messages::{LogPage, NewMessage};
+
+pub fn register<A: Adapter>(socket: &SocketRef<A>) {
+    socket.on("channel:join", join::<A>);
+    socket.on("channel:leave", leave::<A>);
+    socket.on("channel:message", send::<A>);
+    socket.on("channel:typing", typing::<A>);
+    socket.on("channel:history", history::<A>);
+}
+
+const MAX_CLIENT_ID: usize = 64;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JoinRequest {
+    channel_id: i64,
+    since: Option<i64>,
+    limit: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChannelRequest {
+    channel_id: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SendRequest {
+    channel_id: i64,
+    text: Value,
+    client_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TypingRequest {
+    channel_id: i64,
+    #[serde(default = "yes")]
+    typing: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HistoryRequest {
+    channel_id: i64,
+    since: Option<i64>,
+    before: Option<i64>,
+    limit: Option<usize>,
+}
+
+/// The payload as `T`, or an error naming what is wrong with it.
+fn parse<T: DeserializeOwned>(data: Result<Value, impl std::fmt::Display>) -> Result<T, String> {
+    let value = data.map_err(|e| format!("malformed payload: {e}"))?;
+    if !value.is_object() {
+        return Err("malformed payload: expected an object such as {\"channelId\": 1}".into());
+    }
+    let de = serde_path_to_error::deserialize(value);
+    de.map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            format!("malformed payload: {}", e.inner())
+        } else {
+            format!("malformed payload: \"{path}\": {}", e.inner())
+        }
+    })
+}
+
+fn signed_in<A: Adapter>(socket: &SocketRef<A>) -> Result<(i64, String), String> {
+    match socket.extensions.get::<Identity>() {
+        Some(Identity::User { id, username }) => Ok((id, username)),
+        _ => Err(
+            "guests may only use the community chat: sign in (auth.token) to use channels".into(),
+        ),
+    }
+}
+
+async fn existing(ctx: &Ctx, id: i64) -> Result<Channel, String> {
+    match store::find(&ctx.app.db, id).await {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => Err("unknown channel".into()),
+        Err(e) => {
+            tracing::error!(error = %e, "channel lookup failed");
+            Err("channels are unavailable; try again".into())
+        }
+    }
+}
+
+fn in_room<A: Adapter>(socket: &SocketRef<A>, room: &str) -> bool {
+    socket.rooms().iter().any(|r| r == room)
+}
+
+fn reply<A: Adapter>(ack: AckSender<A>, result: Result<Value, String>) {
+    let value = match result {
+        Ok(v) => ok(v),
+        Err(e) => fail(e),
+    };
+    if let Err(e) = ack.send(&value) {
+        tracing::debug!(error = %e, "acknowledgement not delivered");
+    }
+}
+
+fn page_json(page: LogPage) -> (Value, bool) {
+    (json!(page.messages), page.more)
+}
+
+/// `{userId, username}` of everyone online in the channel, on any instance.
+async fn online_list<A: Adapter>(io: &SocketIo<A>, ctx: &Ctx, channel: i64) -> Value {
+    let ids = chat::online_users(io, &ctx.room(channel)).await;
+    let names = store::usernames(&ctx.app.db, &ids)
+        .await
+        .unwrap_or_default();
+    Value::Array(
+        names
+            .into_iter()
+            .map(|(id, name)| json!({ "userId": id, "username": name }))
+            .collect(),
+    )
+}
+
+/// Tells the others in the channel that a user came or went.
+pub async fn announce<A: Adapter>(
+    socket: &SocketRef<A>,
+    ctx: &Ctx,
+    channel: i64,
+    user: i64,
+    username: &str,
+    status: &str,
+) {
+    let room = ctx.room(channel);
+    let payload =
+        json!({ "channelId": channel, "userId": user, "username": username, "status": status });
+    if let Err(e) = socket
+        .to(room.clone())
+        .emit("channel:presence", &payload)
+        .await
+    {
+        chat::report(ctx, &room, "channel:presence", e);
+    }
+}
+
+fn limit(ctx: &Ctx, asked: Option<usize>) -> usize {
+    let cfg = &ctx.app.config.realtime;
+    asked.unwrap_or(cfg.history_page).clamp(1, cfg.history_max)
+}
+
+async fn join<A: Adapter>(
+    socket: SocketRef<A>,
+    io: SocketIo<A>,
+    State(ctx): State<Ctx>,
+    TryData(data): TryData<Value>,
+    ack: AckSender<A>,
+) {
+    let result = async {
+        let req: JoinRequest = parse(data)?;
+        let (user, username) = signed_in(&socket)?;
+        let channel = existing(&ctx, req.channel_id).await?;
+        let room = ctx.room(channel.id);
+        // Into the room first, then read the log: a message stored in between arrives both
+        // live and in the answer (clients keep one per sequence number), never in neither.
+        let was_in = in_room(&socket, &room);
+        socket.join(room);
+        let limit = limit(&ctx, req.limit);
+        let store = &ctx.app.messages;
+        let page = match req.since {
+            Some(since) => store.after(channel.id, since.max(0), limit).await,
+            None => store.before(channel.id, None, limit).await,
+        }
+        .map_err(|e| {
+            tracing::error!(error = %e, "chat log unavailable");
+            "the chat log is unavailable; try again".to_string()
+        })?;
+        let last_seq = store.last_seq(channel.id).await.unwrap_or_default();
+        if !was_in {
+            announce(&socket, &ctx, channel.id, user, &username, "join").await;
+        }
+        let online = online_list(&io, &ctx, channel.id).await;
+        let members = store::one_with_count(&ctx.app.db, channel.id)
+            .await
+            .ok()
+            .flatten()
+            .map_or(0, |(_, n)| n);
+        let (messages, more) = page_json(page);
+        Ok(json!({
+            "channel": crate::http::channels::ChannelView::new(&channel, members, online.as_array().map_or(0, Vec::len)),
+            "messages": messages,
+            "hasMore": more,
+            "lastSeq": last_seq,
+            "online": online,
+        }))
+    }
+    .await;
+    reply(ack, result);
+}
+
+async fn leave<A: Adapter>(
+    socket: SocketRef<A>,
+    io: SocketIo<A>,
+    State(ctx): State<Ctx>,
+    TryData(data): TryData<Value>,
+    ack: AckSender<A>,
+) {
+    let result = async {
+        let req: ChannelRequest = parse(data)?;
+        let (user, username) = signed_in(&socket)?;
+        let room = ctx.room(req.channel_id);
+        if !in_room(&socket, &room) {
+            return Err("you are not in this channel".to_string());
+        }
+        socket.leave(room);
+        if !chat::online_users(&io, &ctx.room(req.channel_id))
+            .await
+            .contains(&user)
+        {
+            announce(&socket, &ctx, req.channel_id, user, &username, "leave").await;
+        }
+        Ok(json!({}))
+    }
+    .await;
+    reply(ack, result);
+}
+
+async fn send<A: Adapter>(
+    socket: SocketRef<A>,
+    io: SocketIo<A>,
+    State(ctx): State<Ctx>,
+    TryData(data): TryData<Value>,
+    ack: AckSender<A>,
+) {
+    let result = async {
+        let req: SendRequest = parse(data)?;
+        let (user, username) = signed_in(&socket)?;
+        let text = chat::message_text(Some(&req.text), ctx.app.config.realtime.max_message_chars)?;
+        if let Some(cid) = &req.client_id
+            && (cid.is_empty() || cid.chars().count() > MAX_CLIENT_ID)
+        {
+            return Err(format!(
+                "\"clientId\" must be 1 to {MAX_CLIENT_ID} characters"
+            ));
+        }
+        if !in_room(&socket, &ctx.room(req.channel_id)) {
+            return Err("join the channel (channel:join) before sending to it".to_string());
+        }
+        chat::check_rate(&socket)?;
+        let appended = chat::post(
+            &io,
+            &ctx,
+            NewMessage {
+                channel_id: req.channel_id,
+                user_id: Some(user),
+                nickname: username,
+                text,
+                sender: user_sender(user),
+                client_id: req.client_id,
+            },
+        )
+        .await?;
+        let m = appended.message;
+        Ok(json!({
+            "id": m.id,
+            "seq": m.seq,
+            "createdAt": m.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "duplicate": appended.duplicate,
+        }))
+    }
+    .await;
+    reply(ack, result);
+}
+
+async fn typing<A: Adapter>(
+    socket: SocketRef<A>,
+    State(ctx): State<Ctx>,
+    TryData(data): TryData<Value>,
+    ack: AckSender<A>,
+) {
+    let result = async {
+        let req: TypingRequest = parse(data)?;
+        let (user, username) = signed_in(&socket)?;
+        let room = ctx.room(req.channel_id);
+        if !in_room(&socket, &room) {
+            return Err("join the channel (channel:join) first".to_string());
+        }
+        let payload = json!({
+            "channelId": req.channel_id,
+            "userId": user,
+            "username": username,
+            "typing": req.typing,
+        });
+        // Typing is a hint: volatile, never queued behind chat messages for a slow client.
+        socket
+            .to(room)
+            .volatile()
+            .emit("channel:typing", &payload)
+            .await
+            .ok();
+        Ok(json!({}))
+    }
+    .await;
+    reply(ack, result);
+}
+
+async fn history<A: Adapter>(
+    socket: SocketRef<A>,
+    State(ctx): State<Ctx>,
+    TryData(data): TryData<Value>,
+    ack: AckSender<A>,
+) {
+    let result = async {
+        let req: HistoryRequest = parse(data)?;
+        signed_in(&socket)?;
+        let channel = existing(&ctx, req.channel_id).await?;
+        let limit = limit(&ctx, req.limit);
+        let store = &ctx.app.messages;
+        let page = match (req.since, req.before) {
+            (Some(_), Some(_)) => {
+                return Err("give either \"since\" or \"before\", not both".into());
+            }
+            (Some(since), None) => store.after(channel.id, since.max(0), limit).await,
+            (None, before) => store.before(channel.id, before, limit).await,
+        }
+        .map_err(|e| {
+            tracing::error!(error = %e, "chat log unavailable");
+            "the chat log is unavailable; try again".to_string()
+        })?;
+        let (messages, more) = page_json(page);
+        Ok(json!({ "messages": messages, "hasMore": more }))
+    }
+    .await;
+    reply(ack, result);
+}
+
+/// Leaves every room, then tells each channel the user left if no other socket of theirs is
+/// still in it (on any instance).
+pub async fn on_disconnect<A: Adapter>(socket: &SocketRef<A>, io: &SocketIo<A>, ctx: &Ctx) {
+    let Some(Identity::User { id, username }) = socket.extensions.get::<Identity>() else {
+        return;
+    };
+    let rooms = socket.rooms();
+    socket.leave_all();
+    for room in rooms.iter().filter_map(|r| r.strip_prefix("room:")) {
+        let channel = if room == "lobby" {
+            ctx.app.lobby_id
+        } else {
+            match room.parse() {
+                Ok(c) => c,
+                Err(_) => continue,
+            }
+        };
+        if !chat::online_users(io, &ctx.room(channel))
+            .await
+            .contains(&id)
+        {
+            announce(socket, ctx, channel, id, &username, "leave").await;
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! What both dialects share: storing a message before broadcasting it, the per-socket rate
+//! limit, text rules, counted broadcasts and online lists.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use socketioxide::BroadcastError;
+use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::SocketRef;
+
+use super::{Ctx, LEGACY_ROOM};
+use crate::store::db::DbError;
+use crate::store::messages::{Appended, ChatMessage, NewMessage};
+
+/// The acknowledgement envelope of every server answer: `{ok: true, ...}` / `{ok: false, error}`.
+pub fn ok(fields: Value) -> Value {
+    let mut v = json!({ "ok": true });
+    if let (Some(obj), Value::Object(extra)) = (v.as_object_mut(), fields) {
+        obj.extend(extra);
+    }
+    v
+}
+
+pub fn fail(error: impl Into<String>) -> Value {
+    json!({ "ok": false, "error": error.into() })
+}
+
+/// Per-socket limit on sending messages; a socket over it gets `{ok:false}`, not a disconnect.
+struct SendLimit(DefaultDirectRateLimiter);
+
+pub fn install_rate_limit<A: Adapter>(socket: &SocketRef<A>, ctx: &Ctx) {
+    let cfg = &ctx.app.config.realtime;
+    if let (Some(rate), Some(burst)) = (
+        NonZeroU32::new(cfg.messages_per_minute),
+        NonZeroU32::new(cfg.message_burst),
+    ) {
+        socket
+            .extensions
+            .insert(Arc::new(SendLimit(RateLimiter::direct(
+                Quota::per_minute(rate).allow_burst(burst),
+            ))));
+    }
+}
+
+pub fn check_rate<A: Adapter>(socket: &SocketRef<A>) -> Result<(), String> {
+    let Some(limit) = socket.extensions.get::<Arc<SendLimit>>() else {
+        return Ok(());
+    };
+    limit.0.check().map_err(|not_until| {
+        let wait = not_until
+            .wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ))
+            .as_millis()
+            + 1;
+        format!("too many messages: wait {wait} ms before sending again")
+    })
+}
+
+/// A message's text: a string, not blank, at most `max` characters. Kept as sent.
+pub fn message_text(value: Option<&Value>, max: usize) -> Result<String, String> {
+    match value {
+        Some(Value::String(s)) if s.trim().is_empty() => Err("\"text\" is empty".into()),
+        Some(Value::String(s)) if s.chars().count() > max => {
+            Err(format!("\"text\" is longer than {max} characters"))
+        }
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err("\"text\" must be a string".into()),
+        None => Err("\"text\" is required".into()),
+    }
+}
+
+/// A stable 24-hex-digit id (shaped like a MongoDB ObjectId, as the original's were).
+pub fn hex_id(of: &str) -> String {
+    hex::encode(&Sha256::digest(of.as_bytes())[..12])
+}
+
+pub fn guest_sender(name: &str) -> String {
+    format!("guest:{}", hex_id(name))
+}
+
+pub fn user_sender(id: i64) -> String {
+    format!("user:{id}")
+}
+
+/// The NINE Cloud shape of a stored message (contract §5.3).
+pub fn legacy_doc(m: &ChatMessage) -> Value {
+    json!({
+        "_id": m.id,
+        "chat": m.text,
+        "user": { "id": hex_id(&m.sender), "name": m.nickname },
+        "__v": 0,
+    })
+}
+
+/// Stores the message (the database gives its sequence number), then broadcasts it to the
+/// channel's room, and for the lobby also to the NINE Cloud clients in their shape. A retried
+/// send (same client id) is answered with the first message and not broadcast again.
+pub async fn post<A: Adapter>(
+    io: &SocketIo<A>,
+    ctx: &Ctx,
+    new: NewMessage,
+) -> Result<Appended, String> {
+    let channel = new.channel_id;
+    let appended = ctx.app.messages.append(new).await.map_err(|e| match e {
+        DbError::NotFound => "unknown channel".to_string(),
+        other => {
+            tracing::error!(channel, error = %other, "could not store a chat message");
+            "the message could not be stored; try again".to_string()
+        }
+    })?;
+    if !appended.duplicate {
+        ctx.stats.messages.fetch_add(1, Ordering::Relaxed);
+        let m = &appended.message;
+        if channel == ctx.app.lobby_id {
+            emit_to(io, ctx, LEGACY_ROOM.to_string(), "message", &legacy_doc(m)).await;
+        }
+        emit_to(io, ctx, ctx.room(channel), "channel:message", m).await;
+    }
+    Ok(appended)
+}
+
+/// Broadcasts to a room and counts what could not be queued: a slow client whose buffer is
+/// full misses the packet (and catches up by sequence number); nobody else is held back.
+pub async fn emit_to<A: Adapter, T: Serialize + ?Sized>(
+    io: &SocketIo<A>,
+    ctx: &Ctx,
+    room: String,
+    event: &str,
+    data: &T,
+) {
+    if let Err(e) = io.to(room.clone()).emit(event, data).await {
+        report(ctx, &room, event, e);
+    }
+}
+
+pub fn report(ctx: &Ctx, room: &str, event: &str, e: BroadcastError) {
+    match e {
+        BroadcastError::Socket(errors) => {
+            let total = ctx
+                .stats
+                .dropped
+                .fetch_add(errors.len() as u64, Ordering::Relaxed)
+                + errors.len() as u64;
+            tracing::warn!(
+                room,
+                event,
+                missed = errors.len(),
+                total_missed = total,
+                "sockets too slow or gone missed a broadcast"
+            );
+        }
+        other => tracing::error!(room, event, error = %other, "broadcast failed"),
+    }
+}
+
+/// Ids of the signed-in users with a socket in `room`, on every instance: the `user:<id>`
+/// rooms of the room's sockets.
+pub async fn online_users<A: Adapter>(io: &SocketIo<A>, room: &str) -> Vec<i64> {
+    match io.to(room.to_string()).rooms().await {
+        Ok(rooms) => {
+            let mut ids: Vec<i64> = rooms
+                .iter()
+                .filter_map(|r| r.strip_prefix("user:").and_then(|id| id.parse().ok()))
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        }
+        Err(e) => {
+            tracing::warn!(room, error = %e, "could not list the room's users");
+            vec![]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_rules() {
+        assert_eq!(message_text(Some(&json!("hi")), 5).unwrap(), "hi");
+        assert!(message_text(Some(&json!("  ")), 5).is_err());
+        assert!(message_text(Some(&json!("toolong")), 5).is_err());
+        assert!(message_text(Some(&json!(5)), 5).is_err());
+        assert!(message_text(None, 5).is_err());
+        // Characters, not bytes: five Hangul syllables fit a limit of five.
+        assert!(message_text(Some(&json!("안녕하세요")), 5).is_ok());
+    }
+
+    #[test]
+    fn envelope() {
+        assert_eq!(ok(json!({"seq": 3})), json!({"ok": true, "seq": 3}));
+        assert_eq!(fail("no"), json!({"ok": false, "error": "no"}));
+        assert_eq!(hex_id("x").len(), 24);
+    }
+}

@@ -1,0 +1,165 @@
+//! The NINE Cloud community chat, byte-compatible with the original (contract §5.3):
+//! `login(name, ack)` → broadcast system join `message`, then `{ok:true, data:UserDoc}`;
+//! `sendMessage(text, ack)` → store in the lobby, broadcast `message` `{_id, chat, user:{id,name}, __v}`,
+//! then `{ok:true}`; on disconnect a system leave `message`.
+//!
+//! The original kept a Mongo `User` per display name with the socket id as its `token`; here the
+//! user's `_id` is derived from the name (the same name always gets the same id, as "find or
+//! create by name" did) and the login lives with the socket.
+
+use serde_json::{Value, json};
+use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{AckSender, SocketRef, State, TryData};
+
+use super::auth::Identity;
+use super::chat::{self, fail, guest_sender, hex_id, user_sender};
+use super::{Ctx, LEGACY_ROOM};
+use crate::store::messages::NewMessage;
+
+/// Longest display name accepted by `login` (the front end's are about 50 characters).
+const MAX_NAME_CHARS: usize = 200;
+
+/// Who this socket said it is with `login`.
+#[derive(Clone)]
+struct LegacyLogin {
+    name: String,
+    sender: String,
+    user_id: Option<i64>,
+}
+
+pub fn register<A: Adapter>(socket: &SocketRef<A>) {
+    socket.on("login", login::<A>);
+    socket.on("sendMessage", send_message::<A>);
+}
+
+/// The system message: `{chat, user:{id:null, name:"system"}}`, with no `_id` (as the original).
+fn system_message(name: &str, verb: &str) -> Value {
+    let short = name.split('.').next().unwrap_or(name);
+    json!({
+        "chat": format!("{short} has {verb} the chat room"),
+        "user": { "id": null, "name": "system" },
+    })
+}
+
+fn send_ack<A: Adapter>(ack: AckSender<A>, value: &Value) {
+    if let Err(e) = ack.send(value) {
+        tracing::debug!(error = %e, "acknowledgement not delivered");
+    }
+}
+
+async fn login<A: Adapter>(
+    socket: SocketRef<A>,
+    io: SocketIo<A>,
+    State(ctx): State<Ctx>,
+    TryData(name): TryData<Value>,
+    ack: AckSender<A>,
+) {
+    let name = match name {
+        Ok(Value::String(s)) if !s.trim().is_empty() => s,
+        // mongoose's message for the original's required `name`.
+        _ => return send_ack(ack, &fail("User must type name")),
+    };
+    if name.chars().count() > MAX_NAME_CHARS {
+        return send_ack(
+            ack,
+            &fail(format!("name is longer than {MAX_NAME_CHARS} characters")),
+        );
+    }
+    let (sender, user_id) = match socket
+        .extensions
+        .get::<Identity>()
+        .and_then(|i| i.user().map(|(id, _)| id))
+    {
+        Some(id) => (user_sender(id), Some(id)),
+        None => (guest_sender(&name), None),
+    };
+    let user_doc = json!({
+        "_id": hex_id(&sender),
+        "name": name,
+        "token": socket.id.to_string(),
+        "online": true,
+        "__v": 0,
+    });
+    socket.extensions.insert(LegacyLogin {
+        name: name.clone(),
+        sender,
+        user_id,
+    });
+    socket.join(LEGACY_ROOM);
+    // The original broadcast the join before answering.
+    chat::emit_to(
+        &io,
+        &ctx,
+        LEGACY_ROOM.to_string(),
+        "message",
+        &system_message(&name, "joined"),
+    )
+    .await;
+    send_ack(ack, &json!({ "ok": true, "data": user_doc }));
+}
+
+async fn send_message<A: Adapter>(
+    socket: SocketRef<A>,
+    io: SocketIo<A>,
+    State(ctx): State<Ctx>,
+    TryData(text): TryData<Value>,
+    ack: AckSender<A>,
+) {
+    let Some(who) = socket.extensions.get::<LegacyLogin>() else {
+        return send_ack(
+            ack,
+            &fail("send 'login' with your name before 'sendMessage'"),
+        );
+    };
+    let text = match chat::message_text(
+        text.ok().as_ref(),
+        ctx.app.config.realtime.max_message_chars,
+    ) {
+        Ok(t) => t,
+        Err(e) => return send_ack(ack, &fail(e)),
+    };
+    if let Err(e) = chat::check_rate(&socket) {
+        return send_ack(ack, &fail(e));
+    }
+    let new = NewMessage {
+        channel_id: ctx.app.lobby_id,
+        user_id: who.user_id,
+        nickname: who.name,
+        text,
+        sender: who.sender,
+        client_id: None,
+    };
+    match chat::post(&io, &ctx, new).await {
+        Ok(_) => send_ack(ack, &json!({ "ok": true })),
+        Err(e) => send_ack(ack, &fail(e)),
+    }
+}
+
+pub async fn on_disconnect<A: Adapter>(socket: &SocketRef<A>, ctx: &Ctx) {
+    if let Some(who) = socket.extensions.get::<LegacyLogin>()
+        && let Err(e) = socket
+            .to(LEGACY_ROOM)
+            .emit("message", &system_message(&who.name, "left"))
+            .await
+    {
+        chat::report(ctx, LEGACY_ROOM, "message", e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_messages_use_the_name_up_to_the_first_dot() {
+        assert_eq!(
+            system_message("행복한 구름. 3f2c-aa", "joined"),
+            json!({"chat": "행복한 구름 has joined the chat room", "user": {"id": null, "name": "system"}})
+        );
+        assert_eq!(
+            system_message("plain", "left")["chat"],
+            "plain has left the chat room"
+        );
+    }
+}

@@ -1,0 +1,239 @@
+//! The Socket.IO server: socketioxide on the same axum server and port, at `/socket.io/` and at
+//! the NINE Cloud client's legacy prefix `/community/chat/`.
+//!
+//! Two dialects share one namespace (`/`) and one chat log:
+//! - `legacy`: the NINE Cloud community chat (`login`, `sendMessage`, broadcast `message`),
+//!   byte-compatible with the original; it is the lobby channel.
+//! - `channels`: the Everyone's friend channel chat (`channel:*` events), authenticated by the
+//!   access token in the handshake.
+//!
+//! The adapter (in memory, or Redis for several instances) is a type parameter chosen once in
+//! `attach`; everything else is generic over it. The REST side reaches the sockets through the
+//! `Hub` trait object kept in `App`.
+
+pub mod auth;
+pub mod channels;
+pub mod chat;
+pub mod legacy;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Context;
+use async_trait::async_trait;
+use axum::Router;
+use axum::http::Request;
+use serde::Serialize;
+use socketioxide::SocketIo;
+use socketioxide::adapter::{Adapter, LocalAdapter};
+use socketioxide::extract::{SocketRef, State};
+use socketioxide::handler::ConnectHandler;
+use socketioxide_redis::drivers::redis::redis_client;
+use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
+use tower::ServiceBuilder;
+
+use crate::app::App;
+
+/// The room of the lobby channel, which every signed-in socket joins on connect.
+pub const LOBBY_ROOM: &str = "room:lobby";
+/// The sockets that speak the NINE Cloud dialect (every guest, and whoever sends `login`).
+pub const LEGACY_ROOM: &str = "nine:lobby";
+/// The path prefix the NINE Cloud client uses (`path: '/community/chat/socket.io'`).
+const LEGACY_PREFIX: &str = "/community/chat/";
+
+/// What the socket handlers share, given to socketioxide as its state.
+#[derive(Clone)]
+pub struct Ctx(pub Arc<Shared>);
+
+pub struct Shared {
+    pub app: Arc<App>,
+    pub stats: Stats,
+}
+
+impl std::ops::Deref for Ctx {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl Ctx {
+    /// The room of a channel.
+    pub fn room(&self, channel: i64) -> String {
+        if channel == self.app.lobby_id {
+            LOBBY_ROOM.to_string()
+        } else {
+            format!("room:{channel}")
+        }
+    }
+}
+
+/// Counters, read by `/health`.
+#[derive(Default)]
+pub struct Stats {
+    pub connected: AtomicU64,
+    pub messages: AtomicU64,
+    /// Packets a broadcast could not queue for a socket (its buffer was full or it was gone).
+    pub dropped: AtomicU64,
+}
+
+#[derive(Serialize, Clone, Copy, Debug, utoipa::ToSchema)]
+pub struct StatsSnapshot {
+    /// Sockets connected to this instance.
+    pub connected: u64,
+    /// Chat messages stored and broadcast by this instance since it started.
+    pub messages: u64,
+    /// Packets slow or vanished clients missed (they recover by sequence number).
+    pub dropped: u64,
+}
+
+/// What the REST side may ask of the socket server.
+#[async_trait]
+pub trait Hub: Send + Sync {
+    /// Ids of the signed-in users with a socket in the channel's room, on any instance.
+    async fn online_users(&self, channel: i64) -> Vec<i64>;
+    /// Tells the channel's sockets about a rename.
+    async fn channel_updated(&self, channel: i64, payload: serde_json::Value);
+    /// Tells the channel's sockets it is gone and takes them out of its room.
+    async fn channel_deleted(&self, channel: i64);
+    /// Closes every socket's transport (without a Socket.IO disconnect packet), so clients
+    /// reconnect at once, to another instance behind the load balancer.
+    async fn close_all(&self);
+    fn stats(&self) -> StatsSnapshot;
+}
+
+struct SocketHub<A: Adapter> {
+    io: SocketIo<A>,
+    ctx: Ctx,
+}
+
+#[async_trait]
+impl<A: Adapter> Hub for SocketHub<A> {
+    async fn online_users(&self, channel: i64) -> Vec<i64> {
+        chat::online_users(&self.io, &self.ctx.room(channel)).await
+    }
+
+    async fn channel_updated(&self, channel: i64, payload: serde_json::Value) {
+        chat::emit_to(
+            &self.io,
+            &self.ctx,
+            self.ctx.room(channel),
+            "channel:updated",
+            &payload,
+        )
+        .await;
+    }
+
+    async fn channel_deleted(&self, channel: i64) {
+        let room = self.ctx.room(channel);
+        chat::emit_to(
+            &self.io,
+            &self.ctx,
+            room.clone(),
+            "channel:deleted",
+            &serde_json::json!({ "channelId": channel }),
+        )
+        .await;
+        if let Err(e) = self.io.to(room.clone()).leave(room).await {
+            tracing::warn!(channel, error = %e, "could not empty a deleted channel's room");
+        }
+    }
+
+    async fn close_all(&self) {
+        self.io.close().await;
+    }
+
+    fn stats(&self) -> StatsSnapshot {
+        let s = &self.ctx.stats;
+        StatsSnapshot {
+            connected: s.connected.load(Ordering::Relaxed),
+            messages: s.messages.load(Ordering::Relaxed),
+            dropped: s.dropped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Adds the Socket.IO server to `router` and gives `app` its `Hub`. With `REDIS_URL` set the
+/// rooms are shared with every other instance on the same Redis.
+pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
+    let cfg = &app.config.realtime;
+    let ctx = Ctx(Arc::new(Shared {
+        app: app.clone(),
+        stats: Stats::default(),
+    }));
+    let builder = SocketIo::builder()
+        .ping_interval(cfg.ping_interval)
+        .ping_timeout(cfg.ping_timeout)
+        .max_payload(cfg.max_payload)
+        .max_buffer_size(cfg.socket_buffer)
+        .with_state(ctx.clone());
+    let router = match app.config.redis_url.as_deref() {
+        None => {
+            let (layer, io) = builder.build_layer();
+            io.ns(
+                "/",
+                on_connect::<LocalAdapter>.with(auth::authenticate::<LocalAdapter>),
+            );
+            app.set_hub(Arc::new(SocketHub { io, ctx }));
+            router.layer(layer)
+        }
+        Some(url) => {
+            let redacted = crate::config::redact_url(url);
+            let client =
+                redis_client::Client::open(url).with_context(|| format!("REDIS_URL {redacted}"))?;
+            let adapter = RedisAdapterCtr::new_with_redis(&client)
+                .await
+                .with_context(|| format!("cannot reach Redis at {redacted}"))?;
+            let (layer, io) = builder
+                .with_adapter::<RedisAdapter<_>>(adapter)
+                .build_layer();
+            io.ns("/", on_connect.with(auth::authenticate))
+                .await
+                .with_context(|| format!("cannot start the Redis adapter at {redacted}"))?;
+            tracing::info!(redis = %redacted, "socket rooms shared through Redis");
+            app.set_hub(Arc::new(SocketHub { io, ctx }));
+            router.layer(layer)
+        }
+    };
+    // The NINE Cloud client's requests go to /community/chat/socket.io/ (the original matched
+    // the prefix /community/chat/); hand them to the Socket.IO layer as /socket.io/.
+    Ok(router.layer(ServiceBuilder::new().map_request(legacy_path)))
+}
+
+fn legacy_path<B>(mut req: Request<B>) -> Request<B> {
+    if req.uri().path().starts_with(LEGACY_PREFIX) {
+        let query = req
+            .uri()
+            .query()
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
+        if let Ok(uri) = format!("/socket.io/{query}").parse() {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
+}
+
+async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(ctx): State<Ctx>) {
+    ctx.stats.connected.fetch_add(1, Ordering::Relaxed);
+    let identity = socket.extensions.get::<auth::Identity>();
+    match &identity {
+        Some(auth::Identity::User { id, .. }) => {
+            socket.join([LOBBY_ROOM.to_string(), auth::user_room(*id)]);
+        }
+        _ => socket.join(LEGACY_ROOM),
+    }
+    chat::install_rate_limit(&socket, &ctx);
+    legacy::register(&socket);
+    channels::register(&socket);
+    socket.on_disconnect(on_disconnect::<A>);
+    if let Some(auth::Identity::User { id, username }) = identity {
+        channels::announce(&socket, &ctx, ctx.app.lobby_id, id, &username, "join").await;
+    }
+}
+
+async fn on_disconnect<A: Adapter>(socket: SocketRef<A>, io: SocketIo<A>, State(ctx): State<Ctx>) {
+    ctx.stats.connected.fetch_sub(1, Ordering::Relaxed);
+    legacy::on_disconnect(&socket, &ctx).await;
+    channels::on_disconnect(&socket, &io, &ctx).await;
+}
