@@ -2,8 +2,10 @@
 # The whole test suite, on a fresh machine or a warm one.
 #
 # Installs and starts what is missing (PostgreSQL, MariaDB, Redis, Node packages, an SMTP sink,
-# an S3-compatible server, a local OAuth provider), then runs formatting and lint checks, the
-# unit tests, and the HTTP integration tests once per database backend.
+# an S3-compatible server, a local OAuth provider, a MongoDB-wire server), then runs formatting
+# and lint checks, the unit tests, the HTTP integration tests once per database backend (and
+# the chat-log tests once more on MongoDB), and the socket.io-client suites (tests/client)
+# against real server processes: one on SQLite, and two sharing Redis, PostgreSQL and MongoDB.
 #
 #   scripts/test.sh            everything
 #   TEST_DBS="sqlite" scripts/test.sh   only some backends
@@ -127,7 +129,7 @@ ensure_redis
 [ -n "${TEST_POSTGRES_URL:-}" ] && [ -n "${TEST_MYSQL_URL:-}" ] && drop_leftover_databases
 
 # ---------------------------------------------------------------------------------------------
-step "test peers: SMTP sink, S3-compatible server, OAuth provider"
+step "test peers: SMTP sink, S3-compatible server, OAuth provider, MongoDB-wire server"
 
 command -v node >/dev/null || apt_install nodejs npm
 command -v python3 >/dev/null || apt_install python3 python3-pip
@@ -137,6 +139,8 @@ if ! command -v s3s-fs >/dev/null; then
   echo "installing s3s-fs (an S3-compatible server) with cargo; this takes a few minutes once"
   cargo install -q s3s-fs@0.14.1 --locked --features binary
 fi
+command -v secantusd-py >/dev/null || python3 -m pip install -q SecantusDB \
+  || python3 -m pip install -q --break-system-packages SecantusDB
 (cd tests && npm ci --no-audit --no-fund --loglevel=error)
 
 SMTP_PORT=$(free_port)
@@ -158,7 +162,14 @@ node tests/support/oauth-provider.mjs "$OAUTH_PORT" >"$RUN_DIR/oauth.log" 2>&1 &
 PIDS+=($!)
 export TEST_OAUTH_URL="http://127.0.0.1:$OAUTH_PORT"
 
+MONGO_PORT=$(free_port)
+secantusd-py --host 127.0.0.1 --port "$MONGO_PORT" --storage-path :memory: >"$RUN_DIR/mongo.log" 2>&1 &
+PIDS+=($!)
+# retryWrites=false: SecantusDB slows down on retryable writes (DESIGN.md).
+export TEST_MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/?retryWrites=false"
+
 wait_port "$SMTP_PORT" "SMTP sink" "$RUN_DIR/smtp.log"
+wait_port "$MONGO_PORT" "SecantusDB" "$RUN_DIR/mongo.log"
 wait_port "$S3_PORT" "s3s-fs" "$RUN_DIR/s3.log"
 wait_port "$OAUTH_PORT" "OAuth provider" "$RUN_DIR/oauth.log"
 
@@ -178,7 +189,67 @@ for db in $TEST_DBS; do
   fi
 done
 
+step "chat-log integration tests with the log in MongoDB"
+if ! TEST_DB=sqlite TEST_CHAT_LOG=mongo cargo test -q --test api chat_log; then
+  FAILED+=("mongodb")
+fi
+
+# ---------------------------------------------------------------------------------------------
+step "socket.io-client suites (tests/client) against server processes"
+cargo build -q --bin ninecloud
+BIN="$CARGO_TARGET_DIR/debug/ninecloud"
+export NC_SECRET_KEY="socket-suite-secret-$(date +%s)-$RANDOM"
+
+start_server() { # name, port, extra env...
+  local name=$1 port=$2
+  shift 2
+  mkdir -p "$RUN_DIR/$name"
+  env PORT="$port" HOST=127.0.0.1 DATA_DIR="$RUN_DIR/$name" SECRET_KEY="$NC_SECRET_KEY" \
+    SMTP_HOST=127.0.0.1 SMTP_PORT="$SMTP_PORT" SMTP_TLS=none MAILER_EMAIL=nine@cloud.test \
+    AUTH_RATE_LIMIT_PER_MINUTE=0 RUST_LOG=${SERVER_LOG:-warn} "$@" \
+    "$BIN" >"$RUN_DIR/$name.log" 2>&1 &
+  PIDS+=($!)
+}
+
+wait_ready() { # port, name
+  for _ in $(seq 1 150); do
+    curl -fs "http://127.0.0.1:$1/ready" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  cat "$RUN_DIR/$2.log" >&2
+  die "$2 never became ready"
+}
+
+SOLO_PORT=$(free_port)
+start_server solo "$SOLO_PORT"
+CLUSTER_DB="nct_cluster_$RANDOM$RANDOM"
+CLUSTER_URL="$TEST_REDIS_URL/?protocol=resp3"
+if [ -n "${TEST_POSTGRES_URL:-}" ]; then
+  psql "$TEST_POSTGRES_URL" -qc "CREATE DATABASE $CLUSTER_DB" >/dev/null
+  CLUSTER_DATABASE="${TEST_POSTGRES_URL%/postgres}/$CLUSTER_DB"
+else
+  CLUSTER_DATABASE="sqlite://$RUN_DIR/cluster.db"
+fi
+MONGO_DB_URL="mongodb://127.0.0.1:$MONGO_PORT/$CLUSTER_DB?retryWrites=false"
+ONE_PORT=$(free_port)
+start_server one "$ONE_PORT" DATABASE_URL="$CLUSTER_DATABASE" REDIS_URL="$CLUSTER_URL" MONGO_DB="$MONGO_DB_URL"
+wait_ready "$ONE_PORT" one # the first one migrates the shared database
+TWO_PORT=$(free_port)
+start_server two "$TWO_PORT" DATABASE_URL="$CLUSTER_DATABASE" REDIS_URL="$CLUSTER_URL" MONGO_DB="$MONGO_DB_URL"
+wait_ready "$SOLO_PORT" solo
+wait_ready "$TWO_PORT" two
+
+if ! NC_URL="http://127.0.0.1:$SOLO_PORT" node --test --test-concurrency=1 tests/client/; then
+  FAILED+=("socket suites (one instance, SQLite)")
+  tail -n 50 "$RUN_DIR/solo.log" >&2
+fi
+if ! NC_URL="http://127.0.0.1:$ONE_PORT" NC_URL_2="http://127.0.0.1:$TWO_PORT" \
+  node --test --test-concurrency=1 tests/client/; then
+  FAILED+=("socket suites (two instances, Redis, PostgreSQL, MongoDB)")
+  tail -n 50 "$RUN_DIR/one.log" "$RUN_DIR/two.log" >&2
+fi
+
 if [ ${#FAILED[@]} -gt 0 ]; then
-  die "integration tests failed on: ${FAILED[*]}"
+  die "tests failed: ${FAILED[*]}"
 fi
 step "all tests passed"
