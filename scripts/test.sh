@@ -213,7 +213,7 @@ start_server() { # name, port, extra env...
 
 wait_ready() { # port, name
   for _ in $(seq 1 150); do
-    curl -fs "http://127.0.0.1:$1/ready" >/dev/null 2>&1 && return 0
+    PORT=$1 "$BIN" healthcheck >/dev/null 2>&1 && return 0
     sleep 0.2
   done
   cat "$RUN_DIR/$2.log" >&2
