@@ -1,5 +1,6 @@
 //! The HTTP surface: one module per area, each with its own `router()`, assembled here with
-//! CORS, limits, tracing, the uploads folder, the OpenAPI document and JSON 404s.
+//! limits, tracing, the uploads folder, the OpenAPI document and JSON 404s. CORS (`cors()`) is
+//! added around this and the Socket.IO layer together, in `realtime::attach`.
 
 pub mod channels;
 pub mod docs;
@@ -53,7 +54,6 @@ pub fn router(state: AppState) -> Router {
         // Multipart uploads may be as large as the upload limit plus the form's text fields;
         // JSON bodies are held to their own, smaller limit by `JsonBody`.
         .layer(DefaultBodyLimit::max(cfg.upload_max_bytes + 256 * 1024))
-        .layer(cors(&cfg.cors_origins))
         .layer(CatchPanicLayer::custom(|_| {
             AppError::internal("a request handler panicked").into_response()
         }))
@@ -61,7 +61,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn cors(origins: &[String]) -> CorsLayer {
+/// CORS for the REST routes and the Socket.IO long-polling requests alike (applied around both
+/// by `realtime::attach`). Credentials are allowed, so origins are listed, never `*`.
+pub fn cors(origins: &[String]) -> CorsLayer {
     let allow = if origins.iter().any(|o| o == "*") {
         // Credentials rule out a literal '*': echo whatever origin asks.
         AllowOrigin::mirror_request()

@@ -195,6 +195,8 @@ pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
             router.layer(layer)
         }
     };
+    // One CORS layer around REST and Socket.IO: browsers long-poll across origins too.
+    let router = router.layer(crate::http::cors(&app.config.cors_origins));
     // The NINE Cloud client's requests go to /community/chat/socket.io/ (the original matched
     // the prefix /community/chat/); hand them to the Socket.IO layer as /socket.io/.
     Ok(router.layer(ServiceBuilder::new().map_request(legacy_path)))

@@ -47,6 +47,28 @@ for (const transports of [['polling'], ['websocket']]) {
   });
 }
 
+test('browsers may long-poll across origins: CORS with credentials for the configured origins', async () => {
+  const origin = 'http://localhost:3000';
+  const preflight = await fetch(`${URL}/community/chat/socket.io/?EIO=4&transport=polling`, {
+    method: 'OPTIONS',
+    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+  });
+  assert.ok(preflight.status < 300, `preflight ${preflight.status}`);
+  assert.equal(preflight.headers.get('access-control-allow-origin'), origin);
+  assert.equal(preflight.headers.get('access-control-allow-credentials'), 'true');
+  const open = await fetch(`${URL}/community/chat/socket.io/?EIO=4&transport=polling`, { headers: { origin } });
+  assert.equal(open.status, 200);
+  assert.equal(open.headers.get('access-control-allow-origin'), origin, 'one value, this origin');
+  assert.equal(open.headers.get('access-control-allow-credentials'), 'true');
+  assert.match(await open.text(), /^0\{"sid":/, 'an Engine.IO v4 open packet');
+  const other = await fetch(`${URL}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'https://evil.example' } });
+  assert.equal(other.headers.get('access-control-allow-origin'), null);
+  // REST keeps exactly one CORS header too.
+  const rest = await fetch(`${URL}/health`, { headers: { origin } });
+  assert.equal(rest.headers.get('access-control-allow-origin'), origin);
+  assert.match(rest.headers.get('access-control-expose-headers') ?? '', /refreshtoken/i);
+});
+
 test('a polling client upgrades to websocket at the legacy path', async () => {
   const s = await connect(URL, LEGACY);
   await until(() => s.io.engine.transport.name === 'websocket', 'upgrade');
