@@ -16,7 +16,7 @@ use super::{Message, message};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::store::channels::{self as store, Channel};
-use crate::store::messages::ChatMessage;
+use crate::store::messages::{ChatMessage, Cursor};
 
 const MAX_NAME_CHARS: usize = 50;
 const MAX_PAGE: i64 = 100;
@@ -384,15 +384,9 @@ pub async fn channel_messages(
             cfg.history_max
         )));
     }
-    let page = match (q.before, q.after) {
-        (Some(_), Some(_)) => {
-            return Err(AppError::bad_request(
-                "give either before or after, not both",
-            ));
-        }
-        (None, Some(after)) => state.messages.after(id, after.max(0), limit).await?,
-        (before, None) => state.messages.before(id, before, limit).await?,
-    };
+    let cursor = Cursor::from_bounds(q.after, q.before)
+        .map_err(|_| AppError::bad_request("give either before or after, not both"))?;
+    let page = state.messages.page(id, cursor, limit).await?;
     Ok(Json(MessagePage {
         messages: page.messages,
         has_more: page.more,

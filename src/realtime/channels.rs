@@ -22,8 +22,9 @@ use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 use super::Ctx;
 use super::auth::Identity;
 use super::chat::{self, fail, ok, user_sender};
+use crate::http::channels::ChannelView;
 use crate::store::channels::{self as store, Channel};
-use crate::store::messages::{LogPage, NewMessage};
+use crate::store::messages::{Cursor, LogPage, NewMessage};
 
 pub fn register<A: Adapter>(socket: &SocketRef<A>) {
     socket.on("channel:join", join::<A>);
@@ -120,17 +121,32 @@ fn in_room<A: Adapter>(socket: &SocketRef<A>, room: &str) -> bool {
 }
 
 fn reply<A: Adapter>(ack: AckSender<A>, result: Result<Value, String>) {
-    let value = match result {
-        Ok(v) => ok(v),
-        Err(e) => fail(e),
-    };
-    if let Err(e) = ack.send(&value) {
-        tracing::debug!(error = %e, "acknowledgement not delivered");
-    }
+    chat::answer(
+        ack,
+        &match result {
+            Ok(v) => ok(v),
+            Err(e) => fail(e),
+        },
+    );
 }
 
-fn page_json(page: LogPage) -> (Value, bool) {
-    (json!(page.messages), page.more)
+/// A page of the channel's log, at most `limit` (defaulted and capped by the configuration).
+async fn read_log(
+    ctx: &Ctx,
+    channel: i64,
+    cursor: Cursor,
+    limit: Option<usize>,
+) -> Result<LogPage, String> {
+    let cfg = &ctx.app.config.realtime;
+    let limit = limit.unwrap_or(cfg.history_page).clamp(1, cfg.history_max);
+    ctx.app
+        .messages
+        .page(channel, cursor, limit)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "chat log unavailable");
+            "the chat log is unavailable; try again".to_string()
+        })
 }
 
 /// `{userId, username}` of everyone online in the channel, on any instance.
@@ -159,18 +175,14 @@ pub async fn announce<A: Adapter>(
     let room = ctx.room(channel);
     let payload =
         json!({ "channelId": channel, "userId": user, "username": username, "status": status });
-    if let Err(e) = socket
-        .to(room.clone())
-        .emit("channel:presence", &payload)
-        .await
-    {
-        chat::report(ctx, &room, "channel:presence", e);
-    }
-}
-
-fn limit(ctx: &Ctx, asked: Option<usize>) -> usize {
-    let cfg = &ctx.app.config.realtime;
-    asked.unwrap_or(cfg.history_page).clamp(1, cfg.history_max)
+    chat::broadcast(
+        socket.to(room.clone()),
+        ctx,
+        &room,
+        "channel:presence",
+        &payload,
+    )
+    .await;
 }
 
 async fn join<A: Adapter>(
@@ -189,31 +201,26 @@ async fn join<A: Adapter>(
         // live and in the answer (clients keep one per sequence number), never in neither.
         let was_in = in_room(&socket, &room);
         socket.join(room);
-        let limit = limit(&ctx, req.limit);
-        let store = &ctx.app.messages;
-        let page = match req.since {
-            Some(since) => store.after(channel.id, since.max(0), limit).await,
-            None => store.before(channel.id, None, limit).await,
-        }
-        .map_err(|e| {
-            tracing::error!(error = %e, "chat log unavailable");
-            "the chat log is unavailable; try again".to_string()
-        })?;
-        let last_seq = store.last_seq(channel.id).await.unwrap_or_default();
+        let cursor = Cursor::from_bounds(req.since, None)?;
+        let page = read_log(&ctx, channel.id, cursor, req.limit).await?;
+        let last_seq = ctx
+            .app
+            .messages
+            .last_seq(channel.id)
+            .await
+            .unwrap_or_default();
         if !was_in {
             announce(&socket, &ctx, channel.id, user, &username, "join").await;
         }
         let online = online_list(&io, &ctx, channel.id).await;
-        let members = store::one_with_count(&ctx.app.db, channel.id)
+        let members = store::member_count(&ctx.app.db, channel.id)
             .await
-            .ok()
-            .flatten()
-            .map_or(0, |(_, n)| n);
-        let (messages, more) = page_json(page);
+            .unwrap_or_default();
+        let online_count = online.as_array().map_or(0, Vec::len);
         Ok(json!({
-            "channel": crate::http::channels::ChannelView::new(&channel, members, online.as_array().map_or(0, Vec::len)),
-            "messages": messages,
-            "hasMore": more,
+            "channel": ChannelView::new(&channel, members, online_count),
+            "messages": page.messages,
+            "hasMore": page.more,
             "lastSeq": last_seq,
             "online": online,
         }))
@@ -338,21 +345,10 @@ async fn history<A: Adapter>(
         let req: HistoryRequest = parse(data)?;
         signed_in(&socket)?;
         let channel = existing(&ctx, req.channel_id).await?;
-        let limit = limit(&ctx, req.limit);
-        let store = &ctx.app.messages;
-        let page = match (req.since, req.before) {
-            (Some(_), Some(_)) => {
-                return Err("give either \"since\" or \"before\", not both".into());
-            }
-            (Some(since), None) => store.after(channel.id, since.max(0), limit).await,
-            (None, before) => store.before(channel.id, before, limit).await,
-        }
-        .map_err(|e| {
-            tracing::error!(error = %e, "chat log unavailable");
-            "the chat log is unavailable; try again".to_string()
-        })?;
-        let (messages, more) = page_json(page);
-        Ok(json!({ "messages": messages, "hasMore": more }))
+        let cursor = Cursor::from_bounds(req.since, req.before)
+            .map_err(|_| "give either \"since\" or \"before\", not both".to_string())?;
+        let page = read_log(&ctx, channel.id, cursor, req.limit).await?;
+        Ok(json!({ "messages": page.messages, "hasMore": page.more }))
     }
     .await;
     reply(ack, result);

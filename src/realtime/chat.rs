@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 use socketioxide::BroadcastError;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
-use socketioxide::extract::SocketRef;
+use socketioxide::extract::{AckSender, SocketRef};
+use socketioxide::operators::BroadcastOperators;
 
 use super::{Ctx, LEGACY_ROOM};
 use crate::store::db::DbError;
@@ -29,6 +30,13 @@ pub fn ok(fields: Value) -> Value {
 
 pub fn fail(error: impl Into<String>) -> Value {
     json!({ "ok": false, "error": error.into() })
+}
+
+/// Sends an acknowledgement; a client that asked for none, or has gone, is not an error.
+pub fn answer<A: Adapter>(ack: AckSender<A>, value: &Value) {
+    if let Err(e) = ack.send(value) {
+        tracing::debug!(error = %e, "acknowledgement not delivered");
+    }
 }
 
 /// Per-socket limit on sending messages; a socket over it gets `{ok:false}`, not a disconnect.
@@ -135,12 +143,23 @@ pub async fn emit_to<A: Adapter, T: Serialize + ?Sized>(
     event: &str,
     data: &T,
 ) {
-    if let Err(e) = io.to(room.clone()).emit(event, data).await {
-        report(ctx, &room, event, e);
+    broadcast(io.to(room.clone()), ctx, &room, event, data).await;
+}
+
+/// `emit_to` for any selection of sockets (`socket.to(room)`: everyone there but the sender).
+pub async fn broadcast<A: Adapter, T: Serialize + ?Sized>(
+    to: BroadcastOperators<A>,
+    ctx: &Ctx,
+    room: &str,
+    event: &str,
+    data: &T,
+) {
+    if let Err(e) = to.emit(event, data).await {
+        report(ctx, room, event, e);
     }
 }
 
-pub fn report(ctx: &Ctx, room: &str, event: &str, e: BroadcastError) {
+fn report(ctx: &Ctx, room: &str, event: &str, e: BroadcastError) {
     match e {
         BroadcastError::Socket(errors) => {
             let total = ctx

@@ -13,7 +13,7 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 
 use super::auth::Identity;
-use super::chat::{self, fail, guest_sender, hex_id, user_sender};
+use super::chat::{self, answer, fail, guest_sender, hex_id, user_sender};
 use super::{Ctx, LEGACY_ROOM};
 use crate::store::messages::NewMessage;
 
@@ -42,12 +42,6 @@ fn system_message(name: &str, verb: &str) -> Value {
     })
 }
 
-fn send_ack<A: Adapter>(ack: AckSender<A>, value: &Value) {
-    if let Err(e) = ack.send(value) {
-        tracing::debug!(error = %e, "acknowledgement not delivered");
-    }
-}
-
 async fn login<A: Adapter>(
     socket: SocketRef<A>,
     io: SocketIo<A>,
@@ -58,10 +52,10 @@ async fn login<A: Adapter>(
     let name = match name {
         Ok(Value::String(s)) if !s.trim().is_empty() => s,
         // mongoose's message for the original's required `name`.
-        _ => return send_ack(ack, &fail("User must type name")),
+        _ => return answer(ack, &fail("User must type name")),
     };
     if name.chars().count() > MAX_NAME_CHARS {
-        return send_ack(
+        return answer(
             ack,
             &fail(format!("name is longer than {MAX_NAME_CHARS} characters")),
         );
@@ -96,7 +90,7 @@ async fn login<A: Adapter>(
         &system_message(&name, "joined"),
     )
     .await;
-    send_ack(ack, &json!({ "ok": true, "data": user_doc }));
+    answer(ack, &json!({ "ok": true, "data": user_doc }));
 }
 
 async fn send_message<A: Adapter>(
@@ -107,7 +101,7 @@ async fn send_message<A: Adapter>(
     ack: AckSender<A>,
 ) {
     let Some(who) = socket.extensions.get::<LegacyLogin>() else {
-        return send_ack(
+        return answer(
             ack,
             &fail("send 'login' with your name before 'sendMessage'"),
         );
@@ -117,10 +111,10 @@ async fn send_message<A: Adapter>(
         ctx.app.config.realtime.max_message_chars,
     ) {
         Ok(t) => t,
-        Err(e) => return send_ack(ack, &fail(e)),
+        Err(e) => return answer(ack, &fail(e)),
     };
     if let Err(e) = chat::check_rate(&socket) {
-        return send_ack(ack, &fail(e));
+        return answer(ack, &fail(e));
     }
     let new = NewMessage {
         channel_id: ctx.app.lobby_id,
@@ -131,19 +125,15 @@ async fn send_message<A: Adapter>(
         client_id: None,
     };
     match chat::post(&io, &ctx, new).await {
-        Ok(_) => send_ack(ack, &json!({ "ok": true })),
-        Err(e) => send_ack(ack, &fail(e)),
+        Ok(_) => answer(ack, &json!({ "ok": true })),
+        Err(e) => answer(ack, &fail(e)),
     }
 }
 
 pub async fn on_disconnect<A: Adapter>(socket: &SocketRef<A>, ctx: &Ctx) {
-    if let Some(who) = socket.extensions.get::<LegacyLogin>()
-        && let Err(e) = socket
-            .to(LEGACY_ROOM)
-            .emit("message", &system_message(&who.name, "left"))
-            .await
-    {
-        chat::report(ctx, LEGACY_ROOM, "message", e);
+    if let Some(who) = socket.extensions.get::<LegacyLogin>() {
+        let left = system_message(&who.name, "left");
+        chat::broadcast(socket.to(LEGACY_ROOM), ctx, LEGACY_ROOM, "message", &left).await;
     }
 }
 

@@ -169,8 +169,14 @@ pub async fn joined_by(db: &Db, user: i64) -> DbResult<Vec<(Channel, i64)>> {
 pub async fn one_with_count(db: &Db, id: i64) -> DbResult<Option<(Channel, i64)>> {
     match find(db, id).await? {
         None => Ok(None),
-        Some(c) => Ok(with_counts(db, vec![c]).await?.pop()),
+        Some(c) => Ok(Some((c, member_count(db, id).await?))),
     }
+}
+
+/// The number of users who joined the channel as a favourite.
+pub async fn member_count(db: &Db, id: i64) -> DbResult<i64> {
+    let counts = member_counts(db, &[id]).await?;
+    Ok(counts.into_iter().next().map_or(0, |(_, n)| n))
 }
 
 pub async fn is_member(db: &Db, channel: i64, user: i64) -> DbResult<bool> {

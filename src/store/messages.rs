@@ -60,11 +60,59 @@ pub struct NewMessage {
     pub client_id: Option<String>,
 }
 
+impl NewMessage {
+    fn stored(self, id: String, seq: i64, created_at: DateTime<Utc>) -> ChatMessage {
+        ChatMessage {
+            id,
+            channel_id: self.channel_id,
+            seq,
+            user_id: self.user_id,
+            nickname: self.nickname,
+            text: self.text,
+            client_id: self.client_id,
+            created_at,
+            sender: self.sender,
+        }
+    }
+
+    /// What the stores keep as the idempotency key: the client's id, or the message's own.
+    fn key<'a>(&'a self, id: &'a str) -> &'a str {
+        self.client_id.as_deref().unwrap_or(id)
+    }
+}
+
 /// What `append` did.
 pub struct Appended {
     pub message: ChatMessage,
     /// The client id was seen before: this is the message stored the first time.
     pub duplicate: bool,
+}
+
+/// Which slice of a channel's log to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cursor {
+    /// The newest messages.
+    Newest,
+    /// The newest messages with a smaller sequence number (scrolling back).
+    Before(i64),
+    /// The oldest messages with a greater sequence number (catching up).
+    After(i64),
+}
+
+impl Cursor {
+    /// From optional `after`/`before` bounds, as clients give them; both at once is an error.
+    pub fn from_bounds(after: Option<i64>, before: Option<i64>) -> Result<Cursor, &'static str> {
+        match (after, before) {
+            (Some(_), Some(_)) => Err("give either a lower or an upper bound, not both"),
+            (Some(after), None) => Ok(Cursor::After(after.max(0))),
+            (None, Some(before)) => Ok(Cursor::Before(before)),
+            (None, None) => Ok(Cursor::Newest),
+        }
+    }
+
+    fn forward(self) -> bool {
+        matches!(self, Cursor::After(_))
+    }
 }
 
 /// A slice of a channel's log, always oldest first.
@@ -77,13 +125,55 @@ pub struct LogPage {
 #[async_trait]
 pub trait MessageStore: Send + Sync {
     fn describe(&self) -> String;
-    /// Stores a message with the channel's next sequence number (or returns the message that
-    /// the same sender stored earlier with the same client id). `NotFound`: no such channel.
-    async fn append(&self, new: NewMessage) -> DbResult<Appended>;
+    /// Stores a message with the channel's next sequence number, or returns the message that
+    /// the same sender stored earlier with the same client id. `NotFound`: no such channel.
+    async fn append(&self, new: NewMessage) -> DbResult<Appended> {
+        if let Some(message) = self.earlier(&new).await? {
+            return Ok(Appended {
+                message,
+                duplicate: true,
+            });
+        }
+        let id = new_id();
+        let created = stamp();
+        match self.insert(&new, &id, created).await {
+            Ok(seq) => Ok(Appended {
+                message: new.stored(id, seq, created),
+                duplicate: false,
+            }),
+            // The same client id raced itself and the other attempt won: answer with its
+            // message. (On MongoDB the number this attempt took stays unused: a gap, which
+            // readers never wait for.)
+            Err(DbError::Conflict(c)) => match self.earlier(&new).await? {
+                Some(message) => Ok(Appended {
+                    message,
+                    duplicate: true,
+                }),
+                None => Err(DbError::Conflict(c)),
+            },
+            Err(e) => Err(e),
+        }
+    }
+    /// The message this sender stored with this client id, if it gave one and did.
+    async fn earlier(&self, new: &NewMessage) -> DbResult<Option<ChatMessage>>;
+    /// Takes the channel's next sequence number and stores the message under `id`; a unique
+    /// key that says no (the same client id stored meanwhile) is `Conflict`.
+    async fn insert(&self, new: &NewMessage, id: &str, created: DateTime<Utc>) -> DbResult<i64>;
+    /// At most `limit` messages of the slice `cursor` names, oldest first.
+    async fn page(&self, channel: i64, cursor: Cursor, limit: usize) -> DbResult<LogPage>;
     /// Messages with `seq > since`, oldest first, at most `limit`.
-    async fn after(&self, channel: i64, since: i64, limit: usize) -> DbResult<LogPage>;
+    async fn after(&self, channel: i64, since: i64, limit: usize) -> DbResult<LogPage> {
+        self.page(channel, Cursor::After(since), limit).await
+    }
     /// The newest messages with `seq < before` (all when `None`), returned oldest first.
-    async fn before(&self, channel: i64, before: Option<i64>, limit: usize) -> DbResult<LogPage>;
+    async fn before(&self, channel: i64, before: Option<i64>, limit: usize) -> DbResult<LogPage> {
+        self.page(
+            channel,
+            before.map_or(Cursor::Newest, Cursor::Before),
+            limit,
+        )
+        .await
+    }
     /// The highest sequence number stored in the channel (0 when none).
     async fn last_seq(&self, channel: i64) -> DbResult<i64>;
     /// Forgets a deleted channel's log.
@@ -148,18 +238,21 @@ impl From<Row> for ChatMessage {
     }
 }
 
-impl SqlMessages {
-    async fn by_client_id(
-        &self,
-        channel: i64,
-        sender: &str,
-        client_id: &str,
-    ) -> DbResult<Option<ChatMessage>> {
+#[async_trait]
+impl MessageStore for SqlMessages {
+    fn describe(&self) -> String {
+        format!("{:?}", self.db.backend()).to_lowercase()
+    }
+
+    async fn earlier(&self, new: &NewMessage) -> DbResult<Option<ChatMessage>> {
+        let Some(client_id) = new.client_id.as_deref() else {
+            return Ok(None);
+        };
         let row = with_conn!(&self.db, |conn| {
             Ok::<_, DbError>(
                 chat_messages::table
-                    .filter(chat_messages::channel_id.eq(channel))
-                    .filter(chat_messages::sender.eq(sender))
+                    .filter(chat_messages::channel_id.eq(new.channel_id))
+                    .filter(chat_messages::sender.eq(&new.sender))
                     .filter(chat_messages::client_id.eq(client_id))
                     .select(Row::as_select())
                     .first(conn)
@@ -169,30 +262,12 @@ impl SqlMessages {
         })?;
         Ok(row.map(ChatMessage::from))
     }
-}
 
-#[async_trait]
-impl MessageStore for SqlMessages {
-    fn describe(&self) -> String {
-        format!("{:?}", self.db.backend()).to_lowercase()
-    }
-
-    async fn append(&self, new: NewMessage) -> DbResult<Appended> {
-        if let Some(cid) = &new.client_id
-            && let Some(message) = self.by_client_id(new.channel_id, &new.sender, cid).await?
-        {
-            return Ok(Appended {
-                message,
-                duplicate: true,
-            });
-        }
-        let id = new_id();
-        let created = stamp();
-        let client_id = new.client_id.clone().unwrap_or_else(|| id.clone());
+    async fn insert(&self, new: &NewMessage, id: &str, created: DateTime<Utc>) -> DbResult<i64> {
         let channel = new.channel_id;
         // One transaction: bump the channel's counter (the row lock orders concurrent senders,
         // also across instances), read it, insert. A failed insert gives the number back.
-        let result: DbResult<i64> = with_conn!(&self.db, |conn| {
+        with_conn!(&self.db, |conn| {
             conn.transaction::<i64, DbError, _>(async |conn| {
                 let n = diesel::update(channels::table.find(channel))
                     .set(channels::last_seq.eq(channels::last_seq + 1))
@@ -208,14 +283,14 @@ impl MessageStore for SqlMessages {
                     .await?;
                 diesel::insert_into(chat_messages::table)
                     .values((
-                        chat_messages::id.eq(&id),
+                        chat_messages::id.eq(id),
                         chat_messages::channel_id.eq(channel),
                         chat_messages::seq.eq(seq),
                         chat_messages::user_id.eq(new.user_id),
                         chat_messages::nickname.eq(&new.nickname),
                         chat_messages::body.eq(&new.text),
                         chat_messages::sender.eq(&new.sender),
-                        chat_messages::client_id.eq(&client_id),
+                        chat_messages::client_id.eq(new.key(id)),
                         chat_messages::created_at.eq(created.naive_utc()),
                     ))
                     .execute(conn)
@@ -223,76 +298,32 @@ impl MessageStore for SqlMessages {
                 Ok(seq)
             })
             .await
-        });
-        match result {
-            Ok(seq) => Ok(Appended {
-                message: ChatMessage {
-                    id,
-                    channel_id: channel,
-                    seq,
-                    user_id: new.user_id,
-                    nickname: new.nickname,
-                    text: new.text,
-                    client_id: new.client_id,
-                    created_at: created,
-                    sender: new.sender,
-                },
-                duplicate: false,
-            }),
-            // The same client id raced itself: the other attempt won; answer with its message.
-            Err(DbError::Conflict(c)) => match &new.client_id {
-                Some(cid) => self
-                    .by_client_id(channel, &new.sender, cid)
-                    .await?
-                    .map(|message| Appended {
-                        message,
-                        duplicate: true,
-                    })
-                    .ok_or(DbError::Conflict(c)),
-                None => Err(DbError::Conflict(c)),
-            },
-            Err(e) => Err(e),
-        }
+        })
     }
 
-    async fn after(&self, channel: i64, since: i64, limit: usize) -> DbResult<LogPage> {
+    async fn page(&self, channel: i64, cursor: Cursor, limit: usize) -> DbResult<LogPage> {
         let take = limit as i64 + 1;
         let rows = with_conn!(&self.db, |conn| {
-            Ok::<_, DbError>(
-                chat_messages::table
-                    .filter(chat_messages::channel_id.eq(channel))
-                    .filter(chat_messages::seq.gt(since))
-                    .order(chat_messages::seq.asc())
-                    .limit(take)
-                    .select(Row::as_select())
-                    .load(conn)
-                    .await?,
-            )
+            let query = chat_messages::table
+                .filter(chat_messages::channel_id.eq(channel))
+                .select(Row::as_select())
+                .limit(take)
+                .into_boxed();
+            let query = match cursor {
+                Cursor::Newest => query.order(chat_messages::seq.desc()),
+                Cursor::Before(b) => query
+                    .filter(chat_messages::seq.lt(b))
+                    .order(chat_messages::seq.desc()),
+                Cursor::After(a) => query
+                    .filter(chat_messages::seq.gt(a))
+                    .order(chat_messages::seq.asc()),
+            };
+            Ok::<_, DbError>(query.load(conn).await?)
         })?;
-        Ok(page_forward(
+        Ok(finish_page(
             rows.into_iter().map(ChatMessage::from).collect(),
             limit,
-        ))
-    }
-
-    async fn before(&self, channel: i64, before: Option<i64>, limit: usize) -> DbResult<LogPage> {
-        let take = limit as i64 + 1;
-        let upper = before.unwrap_or(i64::MAX);
-        let rows = with_conn!(&self.db, |conn| {
-            Ok::<_, DbError>(
-                chat_messages::table
-                    .filter(chat_messages::channel_id.eq(channel))
-                    .filter(chat_messages::seq.lt(upper))
-                    .order(chat_messages::seq.desc())
-                    .limit(take)
-                    .select(Row::as_select())
-                    .load(conn)
-                    .await?,
-            )
-        })?;
-        Ok(page_backward(
-            rows.into_iter().map(ChatMessage::from).collect(),
-            limit,
+            cursor,
         ))
     }
 
@@ -322,21 +353,14 @@ impl MessageStore for SqlMessages {
     }
 }
 
-/// `list` holds up to `limit + 1` messages oldest first; the extra one only says "more".
-fn page_forward(mut list: Vec<ChatMessage>, limit: usize) -> LogPage {
+/// `list` holds up to `limit + 1` messages in the cursor's reading order (oldest first going
+/// forward, newest first otherwise); the extra one only says "more".
+fn finish_page(mut list: Vec<ChatMessage>, limit: usize, cursor: Cursor) -> LogPage {
     let more = list.len() > limit;
     list.truncate(limit);
-    LogPage {
-        messages: list,
-        more,
+    if !cursor.forward() {
+        list.reverse();
     }
-}
-
-/// `list` holds up to `limit + 1` messages newest first.
-fn page_backward(mut list: Vec<ChatMessage>, limit: usize) -> LogPage {
-    let more = list.len() > limit;
-    list.truncate(limit);
-    list.reverse();
     LogPage {
         messages: list,
         more,
@@ -456,20 +480,6 @@ impl MongoMessages {
         Ok(store)
     }
 
-    async fn by_client_id(
-        &self,
-        channel: i64,
-        sender: &str,
-        client_id: &str,
-    ) -> DbResult<Option<ChatMessage>> {
-        Ok(self
-            .chats
-            .find_one(doc! {"channelId": channel, "sender": sender, "clientId": client_id})
-            .await
-            .map_err(mongo_err)?
-            .map(ChatMessage::from))
-    }
-
     /// Makes sure the channel's counter exists, once per channel and process. Creating it
     /// apart from bumping it keeps the bump a plain atomic `$inc` (an upserting bump can race
     /// with itself on the first sends of a channel).
@@ -526,15 +536,21 @@ impl MessageStore for MongoMessages {
         format!("mongodb:{}", self.db_name)
     }
 
-    async fn append(&self, new: NewMessage) -> DbResult<Appended> {
-        if let Some(cid) = &new.client_id
-            && let Some(message) = self.by_client_id(new.channel_id, &new.sender, cid).await?
-        {
-            return Ok(Appended {
-                message,
-                duplicate: true,
-            });
-        }
+    async fn earlier(&self, new: &NewMessage) -> DbResult<Option<ChatMessage>> {
+        let Some(client_id) = new.client_id.as_deref() else {
+            return Ok(None);
+        };
+        Ok(self
+            .chats
+            .find_one(
+                doc! {"channelId": new.channel_id, "sender": &new.sender, "clientId": client_id},
+            )
+            .await
+            .map_err(mongo_err)?
+            .map(ChatMessage::from))
+    }
+
+    async fn insert(&self, new: &NewMessage, id: &str, created: DateTime<Utc>) -> DbResult<i64> {
         let counter = self.next_seq(new.channel_id).await?;
         let seq = match counter.get("seq") {
             Some(Bson::Int64(n)) => *n,
@@ -546,70 +562,32 @@ impl MessageStore for MongoMessages {
                 ));
             }
         };
-        let oid = ObjectId::new();
-        let id = oid.to_hex();
-        let created = stamp();
         let doc = ChatDoc {
-            id: oid,
+            id: ObjectId::parse_str(id).map_err(|e| DbError::Other(e.to_string()))?,
             channel_id: new.channel_id,
             seq,
             chat: new.text.clone(),
             user_id: new.user_id,
             nickname: new.nickname.clone(),
             sender: new.sender.clone(),
-            client_id: new.client_id.clone().unwrap_or_else(|| id.clone()),
+            client_id: new.key(id).to_string(),
             created_at: bson::DateTime::from_chrono(created),
         };
-        match self.chats.insert_one(&doc).await {
-            Ok(_) => Ok(Appended {
-                message: ChatMessage {
-                    id,
-                    channel_id: new.channel_id,
-                    seq,
-                    user_id: new.user_id,
-                    nickname: new.nickname,
-                    text: new.text,
-                    client_id: new.client_id,
-                    created_at: created,
-                    sender: new.sender,
-                },
-                duplicate: false,
-            }),
-            // Only a concurrent retry with the same client id can collide; the number it took
-            // stays unused (a gap, which readers never wait for).
-            Err(e) if is_duplicate_key(&e) => match &new.client_id {
-                Some(cid) => self
-                    .by_client_id(new.channel_id, &new.sender, cid)
-                    .await?
-                    .map(|message| Appended {
-                        message,
-                        duplicate: true,
-                    })
-                    .ok_or_else(|| mongo_err(e)),
-                None => Err(mongo_err(e)),
-            },
-            Err(e) => Err(mongo_err(e)),
-        }
+        // A duplicate key (the same client id stored meanwhile) becomes `Conflict`.
+        self.chats.insert_one(&doc).await.map_err(mongo_err)?;
+        Ok(seq)
     }
 
-    async fn after(&self, channel: i64, since: i64, limit: usize) -> DbResult<LogPage> {
-        let list = self
-            .load(
-                doc! {"channelId": channel, "seq": {"$gt": since}},
-                true,
-                limit as i64 + 1,
-            )
-            .await?;
-        Ok(page_forward(list, limit))
-    }
-
-    async fn before(&self, channel: i64, before: Option<i64>, limit: usize) -> DbResult<LogPage> {
-        let filter = match before {
-            Some(b) => doc! {"channelId": channel, "seq": {"$lt": b}},
-            None => doc! {"channelId": channel},
+    async fn page(&self, channel: i64, cursor: Cursor, limit: usize) -> DbResult<LogPage> {
+        let filter = match cursor {
+            Cursor::Newest => doc! {"channelId": channel},
+            Cursor::Before(b) => doc! {"channelId": channel, "seq": {"$lt": b}},
+            Cursor::After(a) => doc! {"channelId": channel, "seq": {"$gt": a}},
         };
-        let list = self.load(filter, false, limit as i64 + 1).await?;
-        Ok(page_backward(list, limit))
+        let list = self
+            .load(filter, cursor.forward(), limit as i64 + 1)
+            .await?;
+        Ok(finish_page(list, limit, cursor))
     }
 
     async fn last_seq(&self, channel: i64) -> DbResult<i64> {
