@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use anyhow::Context;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::mail::{self, Mailer};
 use crate::oauth::OAuthClients;
@@ -30,6 +31,8 @@ pub struct App {
     pub oauth: OAuthClients,
     pub tokens: Tokens,
     pub limits: RateLimits,
+    /// The diary's clock (the system clock; tests move it).
+    pub clock: Clock,
     /// The socket server, once it is attached (see `realtime::attach`).
     hub: OnceLock<Arc<dyn Hub>>,
     draining: AtomicBool,
@@ -90,6 +93,7 @@ impl App {
             oauth,
             tokens,
             limits,
+            clock: Clock::default(),
             hub: OnceLock::new(),
             draining: AtomicBool::new(false),
         })

@@ -64,6 +64,21 @@ pub struct Config {
     /// Chat logs in MongoDB instead of the relational database (`MONGO_DB`, as the original).
     pub mongo_url: Option<String>,
     pub realtime: RealtimeConfig,
+    pub diary: DiaryConfig,
+}
+
+/// The emotion diary's rules.
+#[derive(Clone, Debug)]
+pub struct DiaryConfig {
+    /// The zone whose days a diary belongs to (one a day) and whose wall-clock time `createdAt`
+    /// shows (`DIARY_TIME_ZONE`, default Asia/Seoul as the front end assumes).
+    pub time_zone: chrono_tz::Tz,
+    /// A viewer counts once per diary within this window (`DIARY_VIEW_WINDOW`, seconds).
+    pub view_window: Duration,
+    /// Characters of editor HTML a diary may hold (`DIARY_CONTENT_MAX_LENGTH`).
+    pub content_max_chars: usize,
+    /// Characters a comment or reply may hold (`COMMENT_MAX_LENGTH`).
+    pub comment_max_chars: usize,
 }
 
 /// The Socket.IO server and the chat rules.
@@ -476,6 +491,32 @@ impl Config {
             redis_url: Self::redis(&v)?,
             mongo_url: Self::mongo(&v)?,
             realtime: Self::realtime(&v)?,
+            diary: Self::diary(&v)?,
+        })
+    }
+
+    fn diary(v: &Vars<'_>) -> Result<DiaryConfig, ConfigError> {
+        let time_zone = match v.string("DIARY_TIME_ZONE") {
+            None => chrono_tz::Asia::Seoul,
+            Some(name) => name.parse().map_err(|_| {
+                ConfigError::new(
+                    "DIARY_TIME_ZONE",
+                    format!("'{name}' is not an IANA time zone (e.g. Asia/Seoul)"),
+                )
+            })?,
+        };
+        let positive = |name: &str, default: usize| -> Result<usize, ConfigError> {
+            let n: usize = v.parse(name, default, "a number of characters")?;
+            if n == 0 {
+                return Err(ConfigError::new(name, "must be at least 1"));
+            }
+            Ok(n)
+        };
+        Ok(DiaryConfig {
+            time_zone,
+            view_window: v.seconds("DIARY_VIEW_WINDOW", 600)?,
+            content_max_chars: positive("DIARY_CONTENT_MAX_LENGTH", 20_000)?,
+            comment_max_chars: positive("COMMENT_MAX_LENGTH", 200)?,
         })
     }
 

@@ -2,6 +2,7 @@
 //! `ARCHITECTURE.md` is the map.
 
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;

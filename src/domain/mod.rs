@@ -3,7 +3,10 @@
 
 use crate::error::AppError;
 
-fn field_error(field: &str, problem: &str) -> AppError {
+pub mod diary;
+pub mod html;
+
+pub(crate) fn field_error(field: &str, problem: &str) -> AppError {
     AppError::bad_request(format!("\"{field}\" {problem}"))
 }
 

@@ -52,7 +52,13 @@ fn parse_body<T: DeserializeOwned>(bytes: &Bytes, is_form: bool) -> Result<T, Ap
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
+        let text = inner.to_string();
+        if let Some(field) = text
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            AppError::bad_request(format!("\"{field}\" 항목은 허용되지 않습니다."))
+        } else if inner.is_syntax() || inner.is_eof() {
             AppError::bad_request("요청 본문이 올바른 JSON이 아닙니다.")
         } else if path == "." {
             AppError::bad_request("요청 본문은 JSON 객체여야 합니다.")

@@ -3,9 +3,13 @@
 //! added around this and the Socket.IO layer together, in `realtime::attach`.
 
 pub mod channels;
+pub mod comments;
+pub mod diaries;
 pub mod docs;
 pub mod extract;
 pub mod health;
+pub mod insights;
+pub mod linger;
 pub mod oauth;
 pub mod users;
 
@@ -45,6 +49,9 @@ pub fn router(state: AppState) -> Router {
         .merge(users::router())
         .merge(oauth::router())
         .merge(channels::router())
+        .merge(diaries::router())
+        .merge(insights::router())
+        .merge(comments::router())
         .merge(docs::router());
     if let ObjectStoreConfig::Local { dir } = &cfg.objects {
         api = api.nest_service("/uploads", ServeDir::new(dir));
@@ -54,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         // Multipart uploads may be as large as the upload limit plus the form's text fields;
         // JSON bodies are held to their own, smaller limit by `JsonBody`.
         .layer(DefaultBodyLimit::max(cfg.upload_max_bytes + 256 * 1024))
+        .layer(axum::middleware::from_fn(linger::linger))
         .layer(CatchPanicLayer::custom(|_| {
             AppError::internal("a request handler panicked").into_response()
         }))

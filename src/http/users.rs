@@ -393,11 +393,21 @@ pub async fn read_upload(
     let mut buf = bytes::BytesMut::new();
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
         if buf.len() + chunk.len() > max {
+            // Read the rest of the file so the client hears the 413 instead of a reset.
+            while let Ok(Some(_)) = field.chunk().await {}
             return Err(ObjectError::TooLarge { limit: max }.into());
         }
         buf.extend_from_slice(&chunk);
     }
     Ok(buf.freeze())
+}
+
+/// Reads and discards what is left of a refused form, so that the client, still sending, gets
+/// the answer rather than a reset connection. Bounded by the body limit.
+pub async fn drain(form: &mut Multipart) {
+    while let Ok(Some(mut field)) = form.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
 }
 
 pub fn not_multipart(_: MultipartRejection) -> AppError {
@@ -429,15 +439,23 @@ pub async fn edit_my_info(
     let mut form = form.map_err(not_multipart)?;
     let mut username: Option<String> = None;
     let mut image: Option<bytes::Bytes> = None;
-    while let Some(field) = form.next_field().await.map_err(multipart_error)? {
-        match field.name() {
-            Some("username") => username = Some(field.text().await.map_err(multipart_error)?),
-            // The front end sends an empty text field when no picture was picked.
-            Some("image") if field.file_name().is_some() => {
-                image = Some(read_upload(field, app.config.upload_max_bytes).await?);
+    let read = async {
+        while let Some(field) = form.next_field().await.map_err(multipart_error)? {
+            match field.name() {
+                Some("username") => username = Some(field.text().await.map_err(multipart_error)?),
+                // The front end sends an empty text field when no picture was picked.
+                Some("image") if field.file_name().is_some() => {
+                    image = Some(read_upload(field, app.config.upload_max_bytes).await?);
+                }
+                _ => {}
             }
-            _ => {}
         }
+        Ok::<_, AppError>(())
+    }
+    .await;
+    if let Err(e) = read {
+        drain(&mut form).await;
+        return Err(e);
     }
     let username = Username::parse("username", required("username", &username)?)?;
     let new_image = match image {

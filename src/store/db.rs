@@ -50,6 +50,10 @@ impl From<DieselError> for DbError {
                         .unwrap_or_else(|| info.message().to_string()),
                 )
             }
+            // What the row pointed at was deleted in the meantime (a diary under a new comment).
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                DbError::NotFound
+            }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 DbError::Unavailable(info.message().to_string())
             }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod channels;
 pub mod db;
+pub mod diaries;
 pub mod messages;
 pub mod objects;
 pub mod schema;

@@ -73,3 +73,79 @@ diesel::table! {
 
 diesel::joinable!(channel_members -> channels (channel_id));
 diesel::allow_tables_to_appear_in_same_query!(channels, channel_members, chat_messages, users);
+
+diesel::table! {
+    diaries (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        emotion_status -> Double,
+        image -> Nullable<Text>,
+        content -> Text,
+        is_public -> Bool,
+        view_count -> BigInt,
+        like_count -> BigInt,
+        sentence -> Nullable<Text>,
+        weather -> Text,
+        temperature -> Nullable<Text>,
+        humid -> Nullable<Text>,
+        sleep -> Nullable<Text>,
+        local_date -> Date,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    diary_likes (id) {
+        id -> BigInt,
+        diary_id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    diary_views (diary_id, viewer_id) {
+        diary_id -> BigInt,
+        viewer_id -> BigInt,
+        counted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        diary_id -> BigInt,
+        user_id -> BigInt,
+        content -> Text,
+        is_edited -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    secondary_comments (id) {
+        id -> BigInt,
+        diary_id -> BigInt,
+        comment_id -> BigInt,
+        user_id -> BigInt,
+        content -> Text,
+        is_edited -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(diaries -> users (user_id));
+diesel::joinable!(comments -> users (user_id));
+diesel::joinable!(secondary_comments -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    diaries,
+    diary_likes,
+    diary_views,
+    comments,
+    secondary_comments,
+    users
+);

@@ -395,7 +395,7 @@ async fn sign_in_attempts_are_rate_limited() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn accounts_past_their_deletion_date_are_removed_with_their_pictures() {
+async fn accounts_past_their_deletion_date_are_removed_with_their_pictures_and_drawings() {
     let app = spawn_with(&[("ACCOUNT_DELETION_GRACE", "1"), ("PURGE_INTERVAL", "1")]).await;
     let (email, s) = app.new_user("삭제").await;
     app.authed(Method::PATCH, "/myInfo/editmyInfo", &s)
@@ -411,6 +411,10 @@ async fn accounts_past_their_deletion_date_are_removed_with_their_pictures() {
         .unwrap()
         .to_string();
     assert_eq!(app.client.get(&img).send().await.unwrap().status(), 200);
+    let drawing = app.post_diary(&s, &[]).await;
+    drawing.expect(201);
+    let drawing = drawing.body["data"]["image"].as_str().unwrap().to_string();
+    assert_eq!(app.client.get(&drawing).send().await.unwrap().status(), 200);
     let (keep_email, _) = app.new_user("남음").await;
     send(app.authed(Method::DELETE, "/signoff", &s))
         .await
@@ -426,6 +430,7 @@ async fn accounts_past_their_deletion_date_are_removed_with_their_pictures() {
     }
     assert!(gone, "the account was not deleted after its date");
     assert_eq!(app.client.get(&img).send().await.unwrap().status(), 404);
+    assert_eq!(app.client.get(&drawing).send().await.unwrap().status(), 404);
     app.signin(&keep_email, PASSWORD).await.expect(200);
     app.stop().await;
 }

@@ -385,3 +385,59 @@ pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The diary form exactly as the front end's write page sends it (`FormData`, in its order):
+/// the text fields, and the canvas drawing as a PNG `Blob` (file name `blob`).
+pub fn diary_form(fields: &[(&str, &str)], image: Option<Vec<u8>>) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        if *k == "image" {
+            continue;
+        }
+        form = form.text(k.to_string(), v.to_string());
+        if *k == "isPublic"
+            && let Some(bytes) = &image
+        {
+            form = form.part(
+                "image",
+                reqwest::multipart::Part::bytes(bytes.clone())
+                    .file_name("blob")
+                    .mime_str("image/png")
+                    .unwrap(),
+            );
+        }
+    }
+    form
+}
+
+/// What the front end sends for a day rated 3.5 and sunny.
+pub const DIARY_FIELDS: [(&str, &str); 8] = [
+    ("EmotionStatus", "3.5"),
+    ("content", "<p>오늘은 <strong>맑음</strong></p>"),
+    ("isPublic", "false"),
+    ("sentence", "좋은 일이 생길 거예요"),
+    ("weather", "3"),
+    ("temperature", "4"),
+    ("humid", "3"),
+    ("sleep", "5"),
+];
+
+impl TestApp {
+    /// `POST /diary/posting` with the front end's fields (overridden by `changes`) and a drawing.
+    pub async fn post_diary(&self, s: &Session, changes: &[(&str, &str)]) -> Answer {
+        let fields: Vec<(&str, &str)> = DIARY_FIELDS
+            .iter()
+            .map(|(k, v)| {
+                changes
+                    .iter()
+                    .find(|(ck, _)| ck == k)
+                    .map_or((*k, *v), |(ck, cv)| (*ck, *cv))
+            })
+            .collect();
+        send(
+            self.authed(reqwest::Method::POST, "/diary/posting", s)
+                .multipart(diary_form(&fields, Some(png_bytes()))),
+        )
+        .await
+    }
+}

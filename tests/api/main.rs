@@ -3,6 +3,7 @@
 
 mod accounts;
 mod chat_log;
+mod diary;
 mod helpers;
 mod oauth;
 mod operations;

@@ -238,3 +238,61 @@ async fn profile_pictures_go_to_s3_and_refused_ones_do_not() {
     assert_ne!(after[0], keys[0]);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn diary_drawings_go_to_s3_and_leave_with_their_diary() {
+    let client = s3_client().await;
+    let bucket = format!("nct-{}", uuid::Uuid::new_v4().simple());
+    client
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("create bucket");
+    let mut vars: Vec<(String, String)> = s3_vars();
+    vars.push(("S3_BUCKET".into(), bucket.clone()));
+    let refs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let app = spawn_with(&refs).await;
+    let (_, s) = app.new_user("그림").await;
+
+    // Not an image: refused before anything is stored.
+    let fake = diary_form(&DIARY_FIELDS, None).part(
+        "image",
+        reqwest::multipart::Part::bytes(b"GIF? no, text".to_vec())
+            .file_name("blob")
+            .mime_str("image/png")
+            .unwrap(),
+    );
+    send(
+        app.authed(Method::POST, "/diary/posting", &s)
+            .multipart(fake),
+    )
+    .await
+    .expect(400);
+    assert!(keys_in(&client, &bucket).await.is_empty());
+
+    let w = app.post_diary(&s, &[]).await;
+    w.expect(201);
+    let keys = keys_in(&client, &bucket).await;
+    assert_eq!(keys.len(), 1);
+    assert!(
+        keys[0].starts_with("diaries/") && keys[0].ends_with(".png"),
+        "{keys:?}"
+    );
+    assert!(
+        w.body["data"]["image"]
+            .as_str()
+            .unwrap()
+            .ends_with(&keys[0])
+    );
+    // The day is taken: the second drawing never reaches the bucket.
+    app.post_diary(&s, &[]).await.expect(409);
+    assert_eq!(keys_in(&client, &bucket).await, keys);
+
+    let id = w.body["data"]["diaryId"].as_i64().unwrap();
+    send(app.authed(Method::DELETE, &format!("/diary/delete/{id}"), &s))
+        .await
+        .expect(201);
+    assert!(keys_in(&client, &bucket).await.is_empty());
+    app.stop().await;
+}

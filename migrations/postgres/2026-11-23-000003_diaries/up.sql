@@ -1,0 +1,67 @@
+-- The emotion diary. created_at is the real instant (UTC); local_date is the diary's day in its
+-- time zone (DIARY_TIME_ZONE), and the unique key on (user_id, local_date) is what allows one diary a day.
+CREATE TABLE diaries (
+    id BIGSERIAL PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    emotion_status DOUBLE PRECISION NOT NULL,
+    image TEXT,
+    content TEXT NOT NULL,
+    is_public BOOLEAN NOT NULL DEFAULT FALSE,
+    view_count BIGINT NOT NULL DEFAULT 0,
+    like_count BIGINT NOT NULL DEFAULT 0,
+    sentence TEXT,
+    weather TEXT NOT NULL,
+    temperature TEXT,
+    humid TEXT,
+    sleep TEXT,
+    local_date DATE NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT diaries_one_per_day UNIQUE (user_id, local_date)
+);
+CREATE INDEX diaries_feed ON diaries (is_public, local_date, created_at);
+CREATE INDEX diaries_user_created ON diaries (user_id, created_at);
+
+CREATE TABLE diary_likes (
+    id BIGSERIAL PRIMARY KEY,
+    diary_id BIGINT NOT NULL REFERENCES diaries (id) ON DELETE CASCADE,
+    user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    CONSTRAINT diary_likes_once UNIQUE (diary_id, user_id)
+);
+CREATE INDEX diary_likes_user ON diary_likes (user_id);
+
+CREATE TABLE diary_views (
+    diary_id BIGINT NOT NULL REFERENCES diaries (id) ON DELETE CASCADE,
+    viewer_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    counted_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (diary_id, viewer_id)
+);
+CREATE INDEX diary_views_counted_at ON diary_views (counted_at);
+
+CREATE TABLE comments (
+    id BIGSERIAL PRIMARY KEY,
+    diary_id BIGINT NOT NULL REFERENCES diaries (id) ON DELETE CASCADE,
+    user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    content TEXT NOT NULL,
+    is_edited BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+CREATE INDEX comments_diary ON comments (diary_id, created_at);
+CREATE INDEX comments_user ON comments (user_id);
+
+CREATE TABLE secondary_comments (
+    id BIGSERIAL PRIMARY KEY,
+    diary_id BIGINT NOT NULL REFERENCES diaries (id) ON DELETE CASCADE,
+    comment_id BIGINT NOT NULL REFERENCES comments (id) ON DELETE CASCADE,
+    user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    content TEXT NOT NULL,
+    is_edited BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+CREATE INDEX secondary_comments_diary ON secondary_comments (diary_id, created_at);
+CREATE INDEX secondary_comments_comment ON secondary_comments (comment_id);
+CREATE INDEX secondary_comments_user ON secondary_comments (user_id);
