@@ -61,7 +61,12 @@ pub fn sniff_image(bytes: &[u8]) -> Result<ImageKind, ObjectError> {
     if bytes.is_empty() {
         return Err(ObjectError::Rejected("이미지 파일이 비어 있습니다.".into()));
     }
-    let detected = infer::get(bytes).map(|t| t.mime_type());
+    let detected = infer::get(bytes)
+        .map(|t| t.mime_type())
+        // infer takes any "GIF" prefix for a GIF; a real one says which version it is.
+        .filter(|m| {
+            *m != "image/gif" || bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a")
+        });
     ACCEPTED
         .iter()
         .find(|(_, mime)| Some(*mime) == detected)
@@ -305,6 +310,11 @@ mod tests {
             Err(ObjectError::Rejected(_))
         ));
         assert!(matches!(sniff_image(b""), Err(ObjectError::Rejected(_))));
+        assert!(matches!(
+            sniff_image(b"GIF? no, text"),
+            Err(ObjectError::Rejected(_))
+        ));
+        assert_eq!(sniff_image(b"GIF89a\x01\x00").unwrap().extension, "gif");
     }
 
     #[test]
