@@ -23,8 +23,4 @@ impl Clock {
         let offset = (at - Utc::now()).num_microseconds().unwrap_or(0);
         self.offset_us.store(offset, Ordering::Relaxed);
     }
-
-    pub fn reset(&self) {
-        self.offset_us.store(0, Ordering::Relaxed);
-    }
 }

@@ -7,11 +7,11 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::field_error;
 use super::html::{plain_text, sanitize_diary_html};
+use super::{blank, field_error, missing};
 use crate::error::AppError;
 
 /// The longest fortune sentence kept.
@@ -45,8 +45,7 @@ pub const FIELDS: [&str; 8] = [
 impl DiaryInput {
     pub fn parse(fields: &HashMap<String, String>, max_content: usize) -> Result<Self, AppError> {
         let get = |name: &str| fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
-        let emotion = get("EmotionStatus")
-            .ok_or_else(|| field_error("EmotionStatus", "항목이 필요합니다."))?;
+        let emotion = get("EmotionStatus").ok_or_else(|| missing("EmotionStatus"))?;
         Ok(DiaryInput {
             emotion_status: emotion_status(emotion)?,
             content: content(get("content"), max_content)?,
@@ -65,8 +64,7 @@ impl DiaryInput {
                     Ok(plain_text(s))
                 })
                 .transpose()?,
-            weather: scale("weather", get("weather"), 3)?
-                .ok_or_else(|| field_error("weather", "항목이 필요합니다."))?,
+            weather: scale("weather", get("weather"), 3)?.ok_or_else(|| missing("weather"))?,
             temperature: scale("temperature", get("temperature"), 5)?,
             humid: scale("humid", get("humid"), 5)?,
             sleep: scale("sleep", get("sleep"), 5)?,
@@ -88,9 +86,9 @@ pub fn emotion_status(raw: &str) -> Result<f64, AppError> {
 
 /// Diary content: required, at most `max` characters of HTML, sanitized.
 pub fn content(raw: Option<&str>, max: usize) -> Result<String, AppError> {
-    let raw = raw.ok_or_else(|| field_error("content", "항목이 필요합니다."))?;
+    let raw = raw.ok_or_else(|| missing("content"))?;
     if raw.trim().is_empty() {
-        return Err(field_error("content", "항목은 비어 있을 수 없습니다."));
+        return Err(blank("content"));
     }
     if raw.chars().count() > max {
         return Err(field_error(
@@ -124,7 +122,7 @@ fn scale(field: &str, raw: Option<&str>, max: u8) -> Result<Option<String>, AppE
 
 /// A comment or reply: plain text, not blank, at most `max` characters.
 pub fn comment_text(raw: Option<&str>, max: usize) -> Result<String, AppError> {
-    let raw = raw.ok_or_else(|| field_error("content", "항목이 필요합니다."))?;
+    let raw = raw.ok_or_else(|| missing("content"))?;
     if raw.chars().count() > max {
         return Err(field_error(
             "content",
@@ -133,7 +131,7 @@ pub fn comment_text(raw: Option<&str>, max: usize) -> Result<String, AppError> {
     }
     let text = plain_text(raw.trim()).trim().to_string();
     if text.is_empty() {
-        return Err(field_error("content", "항목은 비어 있을 수 없습니다."));
+        return Err(blank("content"));
     }
     Ok(text)
 }
@@ -207,11 +205,6 @@ pub fn cursor_instant(field: &str, raw: &str, tz: Tz) -> Result<NaiveDateTime, A
             )
         })?;
     Ok(instant_of(local, tz))
-}
-
-/// The start of the day `d` in `tz`, as a UTC instant.
-pub fn start_of_day(d: NaiveDate, tz: Tz) -> NaiveDateTime {
-    instant_of(d.and_time(NaiveTime::MIN), tz)
 }
 
 /// The front end's three moods (its icons): up to 1.6 sad, up to 3.3 so-so, above happy.

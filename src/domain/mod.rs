@@ -10,11 +10,21 @@ pub(crate) fn field_error(field: &str, problem: &str) -> AppError {
     AppError::bad_request(format!("\"{field}\" {problem}"))
 }
 
+/// A required field that was not sent.
+pub(crate) fn missing(field: &str) -> AppError {
+    field_error(field, "항목이 필요합니다.")
+}
+
+/// A required field that was sent blank.
+pub(crate) fn blank(field: &str) -> AppError {
+    field_error(field, "항목은 비어 있을 수 없습니다.")
+}
+
 /// Takes a required text field: present, a string, not blank.
 pub fn required<'a>(field: &str, value: &'a Option<String>) -> Result<&'a str, AppError> {
     match value.as_deref().map(str::trim) {
-        None => Err(field_error(field, "항목이 필요합니다.")),
-        Some("") => Err(field_error(field, "항목은 비어 있을 수 없습니다.")),
+        None => Err(missing(field)),
+        Some("") => Err(blank(field)),
         Some(v) => Ok(v),
     }
 }

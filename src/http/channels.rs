@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{AuthUser, JsonBody};
+use super::extract::{AuthUser, JsonBody, query};
 use super::{Message, message};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
@@ -128,12 +128,6 @@ pub struct LogQuery {
     after: Option<i64>,
     /// Messages per page (default `CHAT_HISTORY_PAGE`, at most `CHAT_HISTORY_MAX`).
     limit: Option<usize>,
-}
-
-/// Query strings parsed with JSON `{message}` errors (axum's own rejection is plain text).
-fn query<T: serde::de::DeserializeOwned>(raw: Option<String>) -> AppResult<T> {
-    serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
-        .map_err(|e| AppError::bad_request(format!("query string: {e}")))
 }
 
 fn channel_id(raw: &str) -> AppResult<i64> {

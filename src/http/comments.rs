@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::diaries::{AuthorJson, DIARY_NOT_FOUND, id_param, visible_diary};
-use super::extract::{AuthUser, JsonBody};
+use super::diaries::{AuthorJson, DIARY_NOT_FOUND, visible_diary};
+use super::extract::{AuthUser, JsonBody, id_param};
 use crate::app::{App, AppState};
 use crate::domain::diary::{comment_text, js_iso};
 use crate::error::{AppError, AppResult};
@@ -31,6 +31,22 @@ const COMMENT_NOT_FOUND: &str = "존재하지 않는 댓글입니다";
 const COMMENT_GONE: &str = "댓글이 존재하지 않습니다";
 const NO_RIGHT_TO_EDIT: &str = "수정 권한이 없습니다";
 const NO_RIGHT_TO_DELETE: &str = "삭제 권한이 없습니다";
+
+/// Only the author edits a comment or reply.
+fn may_edit(author_id: i64, user: &User) -> AppResult<()> {
+    if author_id != user.id {
+        return Err(AppError::forbidden(NO_RIGHT_TO_EDIT));
+    }
+    Ok(())
+}
+
+/// The author or the diary's owner deletes a comment or reply.
+fn may_delete(author_id: i64, diary: &Diary, user: &User) -> AppResult<()> {
+    if author_id != user.id && diary.user_id != user.id {
+        return Err(AppError::forbidden(NO_RIGHT_TO_DELETE));
+    }
+    Ok(())
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -252,9 +268,7 @@ pub async fn edit_comment(
     let id = id_param("commentId", &id)?;
     let content = text(&app, &body)?;
     let (comment, _) = visible_comment(&app, id, &user, COMMENT_NOT_FOUND).await?;
-    if comment.user_id != user.id {
-        return Err(AppError::forbidden(NO_RIGHT_TO_EDIT));
-    }
+    may_edit(comment.user_id, &user)?;
     diaries::update_comment(&app.db, id, &content, app.clock.now())
         .await
         .map_err(|e| gone(e, COMMENT_NOT_FOUND))?;
@@ -278,9 +292,7 @@ pub async fn delete_comment(
 ) -> AppResult<impl IntoResponse> {
     let id = id_param("commentId", &id)?;
     let (comment, diary) = visible_comment(&app, id, &user, COMMENT_GONE).await?;
-    if comment.user_id != user.id && diary.user_id != user.id {
-        return Err(AppError::forbidden(NO_RIGHT_TO_DELETE));
-    }
+    may_delete(comment.user_id, &diary, &user)?;
     diaries::delete_comment(&app.db, id)
         .await
         .map_err(|e| gone(e, COMMENT_GONE))?;
@@ -358,9 +370,7 @@ pub async fn edit_reply(
     if reply.diary_id != diary_id {
         return Err(AppError::not_found(COMMENT_NOT_FOUND));
     }
-    if reply.user_id != user.id {
-        return Err(AppError::forbidden(NO_RIGHT_TO_EDIT));
-    }
+    may_edit(reply.user_id, &user)?;
     diaries::update_reply(&app.db, id, &content, app.clock.now())
         .await
         .map_err(|e| gone(e, COMMENT_NOT_FOUND))?;
@@ -381,9 +391,7 @@ pub async fn delete_reply(
 ) -> AppResult<impl IntoResponse> {
     let id = id_param("secondaryCommentId", &id)?;
     let (reply, diary) = visible_reply(&app, id, &user, COMMENT_GONE).await?;
-    if reply.user_id != user.id && diary.user_id != user.id {
-        return Err(AppError::forbidden(NO_RIGHT_TO_DELETE));
-    }
+    may_delete(reply.user_id, &diary, &user)?;
     diaries::delete_reply(&app.db, id)
         .await
         .map_err(|e| gone(e, COMMENT_GONE))?;

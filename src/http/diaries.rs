@@ -10,16 +10,16 @@
 use std::collections::HashMap;
 
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
-use chrono::{Months, NaiveDate, NaiveDateTime, TimeDelta};
+use chrono::{Datelike, Months, NaiveDate, NaiveDateTime, TimeDelta};
 use serde::{Deserialize, Serialize, Serializer};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{AuthUser, JsonBody};
+use super::extract::{AuthUser, JsonBody, id_param, query};
 use super::users::{drain, multipart_error, not_multipart, read_upload};
 use crate::app::{App, AppState};
 use crate::domain::diary::{
@@ -52,14 +52,6 @@ pub fn router() -> Router<AppState> {
         .route("/feeds", get(feeds))
         .route("/feeds/mydiaries", get(my_diaries))
         .route("/feeds/{id}/like", post(toggle_like))
-}
-
-/// A path parameter that must be a positive whole number.
-pub fn id_param(field: &str, raw: &str) -> AppResult<i64> {
-    match raw.trim().parse::<i64>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(field_error(field, "항목은 1 이상의 정수여야 합니다.")),
-    }
 }
 
 /// A month named by the path (`/2024/1`): the year and its first and last day.
@@ -257,9 +249,7 @@ pub async fn calendar(
     Path((year, month)): Path<(String, String)>,
 ) -> AppResult<Json<CalendarAnswer>> {
     let (_, first, last) = year_month(&year, &month)?;
-    let mut days: Vec<Option<DiaryJson>> = (first.iter_days().take_while(|d| *d <= last))
-        .map(|_| None)
-        .collect();
+    let mut days: Vec<Option<DiaryJson>> = (0..last.day()).map(|_| None).collect();
     for d in diaries::on_days(&app.db, user.id, first, last).await? {
         let index = (d.local_date - first).num_days() as usize;
         let label = calendar_label(d.local_date);
@@ -295,9 +285,7 @@ pub async fn detail(
     if d.user_id != user.id {
         let window = TimeDelta::from_std(app.config.diary.view_window).unwrap_or_default();
         if diaries::count_view(&app.db, d.id, user.id, app.clock.now(), window).await? {
-            d = diaries::find(&app.db, id)
-                .await?
-                .ok_or_else(|| AppError::not_found(DIARY_NOT_FOUND))?;
+            d.view_count += 1;
         }
     }
     let like = diaries::find_like(&app.db, id, user.id).await?;
@@ -505,10 +493,6 @@ pub struct FeedQuery {
     last_created_at: Option<String>,
 }
 
-fn bad_query(_: axum::extract::rejection::QueryRejection) -> AppError {
-    AppError::bad_request("쿼리 문자열을 읽을 수 없습니다.")
-}
-
 fn page_offset(page: Option<&str>) -> AppResult<i64> {
     let page = match page.map(str::trim).filter(|p| !p.is_empty()) {
         None => 1,
@@ -550,9 +534,9 @@ fn list_json(app: &App, rows: Vec<(Diary, Author)>) -> Json<DiaryList> {
 #[tracing::instrument(skip_all)]
 pub async fn feeds(
     State(app): State<AppState>,
-    q: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
+    RawQuery(raw): RawQuery,
 ) -> AppResult<Json<DiaryList>> {
-    let Query(q) = q.map_err(bad_query)?;
+    let q: FeedQuery = query(raw)?;
     let tz = app.config.diary.time_zone;
     let reference = match q.date.as_deref().filter(|v| !v.trim().is_empty()) {
         Some(raw) => reference_date("date", raw, tz)?,
@@ -580,9 +564,9 @@ pub async fn feeds(
 pub async fn my_diaries(
     State(app): State<AppState>,
     AuthUser(user): AuthUser,
-    q: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
+    RawQuery(raw): RawQuery,
 ) -> AppResult<Json<DiaryList>> {
-    let Query(q) = q.map_err(bad_query)?;
+    let q: FeedQuery = query(raw)?;
     let tz = app.config.diary.time_zone;
     let mut filter = DiaryFilter {
         owner: Some(user.id),
@@ -592,7 +576,6 @@ pub async fn my_diaries(
     };
     match q.date.as_deref().filter(|v| !v.trim().is_empty()) {
         Some(raw) => {
-            use chrono::Datelike;
             let day = reference_date("date", raw, tz)?;
             filter.days = month_bounds(day.year(), day.month());
         }
@@ -615,7 +598,6 @@ pub async fn toggle_like(
     Path(id): Path<String>,
 ) -> AppResult<impl IntoResponse> {
     let id = id_param("diaryId", &id)?;
-    visible_diary(&app, id, &user, NOTHING_TO_LIKE).await?;
     let (liked, d) = diaries::toggle_like(&app.db, id, user.id, app.clock.now())
         .await?
         .ok_or_else(|| AppError::not_found(NOTHING_TO_LIKE))?;

@@ -70,6 +70,24 @@ fn parse_body<T: DeserializeOwned>(bytes: &Bytes, is_form: bool) -> Result<T, Ap
     })
 }
 
+/// A query string read into `T`, with a JSON `{message}` error (axum's own `Query` rejection
+/// is plain text). Take the raw string with axum's `RawQuery`.
+pub fn query<T: DeserializeOwned>(raw: Option<String>) -> Result<T, AppError> {
+    serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|e| AppError::bad_request(format!("query string: {e}")))
+}
+
+/// A path parameter that must be a positive whole number.
+pub fn id_param(field: &str, raw: &str) -> Result<i64, AppError> {
+    match raw.trim().parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(crate::domain::field_error(
+            field,
+            "항목은 1 이상의 정수여야 합니다.",
+        )),
+    }
+}
+
 /// The signed-in user, from `Authorization: Bearer <access token>` (contract §1.4).
 pub struct AuthUser(pub User);
 

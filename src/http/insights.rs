@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::diaries::year_month;
-use super::extract::AuthUser;
+use super::extract::{AuthUser, query};
 use crate::app::{App, AppState};
 use crate::domain::diary::{Mood, streaks, wall_clock};
 use crate::domain::field_error;
@@ -250,9 +250,9 @@ fn to_csv(rows: &[ExportedDiary]) -> AppResult<Vec<u8>> {
 pub async fn export(
     State(app): State<AppState>,
     AuthUser(user): AuthUser,
-    q: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+    RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
-    let Query(q) = q.map_err(|_| AppError::bad_request("쿼리 문자열을 읽을 수 없습니다."))?;
+    let q: ExportQuery = query(raw)?;
     let format = q
         .format
         .as_deref()

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
 
-use super::db::{Db, DbError, DbResult, now};
+use super::db::{Db, DbResult, now, one_row};
 use super::schema::{refresh_tokens, signup_codes, users};
 use crate::with_conn;
 
@@ -140,10 +140,7 @@ pub async fn update_profile(
                     .await?
             }
         };
-        if n == 0 {
-            return Err(DbError::NotFound);
-        }
-        Ok(())
+        one_row(n)
     })
 }
 

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::db::{Db, DbError, DbResult, now};
+use super::db::{Db, DbError, DbResult, now, one_row};
 use super::schema::{channel_members, channels, users};
 use crate::with_conn;
 
@@ -82,10 +82,7 @@ pub async fn rename(db: &Db, id: i64, name: &str) -> DbResult<()> {
             .set((channels::name.eq(name), channels::updated_at.eq(t)))
             .execute(conn)
             .await?;
-        if n == 0 {
-            return Err(DbError::NotFound);
-        }
-        Ok(())
+        one_row(n)
     })
 }
 
@@ -95,10 +92,7 @@ pub async fn delete(db: &Db, id: i64) -> DbResult<()> {
         let n = diesel::delete(channels::table.find(id))
             .execute(conn)
             .await?;
-        if n == 0 {
-            return Err(DbError::NotFound);
-        }
-        Ok(())
+        one_row(n)
     })
 }
 

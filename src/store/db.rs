@@ -109,6 +109,14 @@ macro_rules! with_conn {
     }};
 }
 
+/// What an `UPDATE` or `DELETE` of one row by key returns: `NotFound` when no row matched.
+pub fn one_row(affected: usize) -> DbResult<()> {
+    if affected == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
 /// Now, in UTC, to the microsecond (the finest every backend stores).
 pub fn now() -> NaiveDateTime {
     let t = Utc::now().naive_utc();

@@ -8,7 +8,7 @@ use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
-use super::db::{Db, DbError, DbResult};
+use super::db::{Db, DbError, DbResult, one_row};
 use super::schema::{comments, diaries, diary_likes, diary_views, secondary_comments, users};
 use crate::with_conn;
 
@@ -156,6 +156,15 @@ pub async fn find(db: &Db, id: i64) -> DbResult<Option<Diary>> {
     })
 }
 
+/// What an edit changes: `content` only when given (a `None` field is left out of the SET).
+#[derive(AsChangeset)]
+#[diesel(table_name = diaries)]
+struct DiaryChanges<'a> {
+    content: Option<&'a str>,
+    is_public: bool,
+    updated_at: NaiveDateTime,
+}
+
 /// Changes the content (when given) and the visibility of the owner's diary; `None` when the
 /// diary is not there or not theirs.
 pub async fn update(
@@ -166,28 +175,20 @@ pub async fn update(
     is_public: bool,
     at: NaiveDateTime,
 ) -> DbResult<Option<Diary>> {
+    let changes = DiaryChanges {
+        content,
+        is_public,
+        updated_at: at,
+    };
     with_conn!(db, |conn| {
-        let target = diaries::table
-            .filter(diaries::id.eq(id))
-            .filter(diaries::user_id.eq(owner));
-        let n = match content {
-            Some(c) => {
-                diesel::update(target)
-                    .set((
-                        diaries::content.eq(c),
-                        diaries::is_public.eq(is_public),
-                        diaries::updated_at.eq(at),
-                    ))
-                    .execute(conn)
-                    .await?
-            }
-            None => {
-                diesel::update(target)
-                    .set((diaries::is_public.eq(is_public), diaries::updated_at.eq(at)))
-                    .execute(conn)
-                    .await?
-            }
-        };
+        let n = diesel::update(
+            diaries::table
+                .filter(diaries::id.eq(id))
+                .filter(diaries::user_id.eq(owner)),
+        )
+        .set(&changes)
+        .execute(conn)
+        .await?;
         if n == 0 {
             return Ok(None);
         }
@@ -336,7 +337,7 @@ pub async fn find_like(db: &Db, diary_id: i64, user_id: i64) -> DbResult<Option<
 }
 
 /// Likes the diary, or takes the like back if there was one. Returns whether it is liked now,
-/// with the diary as it is after; `None` when the diary is gone.
+/// with the diary as it is after; `None` when the diary is gone or not visible to the user.
 ///
 /// The diary's row is locked first, so every toggle of one diary queues there: the like rows
 /// and `like_count` change together and stay equal under any number of simultaneous clicks, on
@@ -353,14 +354,18 @@ pub async fn toggle_like(
                 .set(diaries::like_count.eq(diaries::like_count))
                 .execute(conn)
                 .await?;
-            let exists: i64 = diaries::table
-                .filter(diaries::id.eq(diary_id))
-                .count()
-                .get_result(conn)
-                .await?;
-            if exists == 0 {
+            // Read under the lock: nobody else moves `like_count` until this commits, so the
+            // count below is adjusted here instead of read back.
+            let Some(mut diary) = diaries::table
+                .find(diary_id)
+                .select(Diary::as_select())
+                .first(conn)
+                .await
+                .optional()?
+                .filter(|d| d.visible_to(user_id))
+            else {
                 return Ok(None);
-            }
+            };
             let removed = diesel::delete(
                 diary_likes::table
                     .filter(diary_likes::diary_id.eq(diary_id))
@@ -368,12 +373,8 @@ pub async fn toggle_like(
             )
             .execute(conn)
             .await? as i64;
-            let liked = if removed > 0 {
-                diesel::update(diaries::table.find(diary_id))
-                    .set(diaries::like_count.eq(diaries::like_count - removed))
-                    .execute(conn)
-                    .await?;
-                false
+            let (liked, delta) = if removed > 0 {
+                (false, -removed)
             } else {
                 diesel::insert_into(diary_likes::table)
                     .values((
@@ -384,17 +385,13 @@ pub async fn toggle_like(
                     ))
                     .execute(conn)
                     .await?;
-                diesel::update(diaries::table.find(diary_id))
-                    .set(diaries::like_count.eq(diaries::like_count + 1))
-                    .execute(conn)
-                    .await?;
-                true
+                (true, 1)
             };
-            let diary = diaries::table
-                .find(diary_id)
-                .select(Diary::as_select())
-                .first(conn)
+            diesel::update(diaries::table.find(diary_id))
+                .set(diaries::like_count.eq(diaries::like_count + delta))
+                .execute(conn)
                 .await?;
+            diary.like_count += delta;
             Ok(Some((liked, diary)))
         })
         .await
@@ -526,10 +523,7 @@ pub async fn update_comment(db: &Db, id: i64, content: &str, at: NaiveDateTime) 
             ))
             .execute(conn)
             .await?;
-        if n == 0 {
-            return Err(DbError::NotFound);
-        }
-        Ok(())
+        one_row(n)
     })
 }
 
@@ -539,10 +533,7 @@ pub async fn delete_comment(db: &Db, id: i64) -> DbResult<()> {
         let n = diesel::delete(comments::table.find(id))
             .execute(conn)
             .await?;
-        if n == 0 {
-            return Err(DbError::NotFound);
-        }
-        Ok(())
+        one_row(n)
     })
 }
 
@@ -617,10 +608,7 @@ pub async fn update_reply(db: &Db, id: i64, content: &str, at: NaiveDateTime) ->
             ))
             .execute(conn)
             .await?;
-        if n == 0 {
-            return Err(DbError::NotFound);
-        }
-        Ok(())
+        one_row(n)
     })
 }
 
@@ -629,9 +617,6 @@ pub async fn delete_reply(db: &Db, id: i64) -> DbResult<()> {
         let n = diesel::delete(secondary_comments::table.find(id))
             .execute(conn)
             .await?;
-        if n == 0 {
-            return Err(DbError::NotFound);
-        }
-        Ok(())
+        one_row(n)
     })
 }
