@@ -198,21 +198,49 @@ impl Db {
     /// Runs the pending migrations of this backend. Needs the multi-threaded tokio runtime
     /// (the harness blocks in place while diesel's synchronous migration code runs).
     pub async fn migrate(&self) -> anyhow::Result<usize> {
+        // Several instances may start at once on a fresh database (two replicas, or both
+        // colours). PostgreSQL and MySQL take a lock for the whole run on the migrating
+        // connection, so one migrates and the others then find nothing pending (MySQL's DDL
+        // is not transactional: without it a second runner would half-apply a migration).
+        // SQLite's migrations are transactional: a runner that lost the race retries.
+        const PG_LOCK: &str = "SELECT pg_advisory_lock(4839201758)";
+        const PG_UNLOCK: &str = "SELECT pg_advisory_unlock(4839201758)";
+        const MYSQL_LOCK: &str = "SELECT GET_LOCK('ninecloud.migrations', 120)";
+        const MYSQL_UNLOCK: &str = "SELECT RELEASE_LOCK('ninecloud.migrations')";
         macro_rules! run {
-            ($pool:expr, $migrations:expr) => {{
-                let conn = $pool.get().await?;
+            ($pool:expr, $migrations:expr, $lock:expr) => {{
+                let mut conn = $pool.get().await?;
+                if let Some((lock, _)) = $lock {
+                    diesel::sql_query(lock).execute(&mut *conn).await?;
+                }
                 let mut harness = AsyncMigrationHarness::new(conn);
-                harness
+                let result = harness
                     .run_pending_migrations($migrations)
-                    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
-                    .len()
+                    .map(|done| done.len())
+                    .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
+                let mut conn = harness.into_inner();
+                if let Some((_, unlock)) = $lock {
+                    diesel::sql_query(unlock).execute(&mut *conn).await?;
+                }
+                result
             }};
         }
-        Ok(match self {
-            Db::Sqlite(pool) => run!(pool, SQLITE_MIGRATIONS),
-            Db::Postgres(pool) => run!(pool, POSTGRES_MIGRATIONS),
-            Db::Mysql(pool) => run!(pool, MYSQL_MIGRATIONS),
-        })
+        let mut attempt = 1;
+        loop {
+            let result = match self {
+                Db::Sqlite(pool) => run!(pool, SQLITE_MIGRATIONS, None::<(&str, &str)>),
+                Db::Postgres(pool) => run!(pool, POSTGRES_MIGRATIONS, Some((PG_LOCK, PG_UNLOCK))),
+                Db::Mysql(pool) => run!(pool, MYSQL_MIGRATIONS, Some((MYSQL_LOCK, MYSQL_UNLOCK))),
+            };
+            match result {
+                Err(e) if attempt < 3 && matches!(self, Db::Sqlite(_)) => {
+                    tracing::warn!(error = %e, attempt, "migration failed; retrying (another instance may be migrating)");
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// A cheap round trip, for `/ready` and `/health`.
