@@ -61,6 +61,13 @@ pub struct Config {
     /// Socket.IO rooms shared between instances through Redis (`REDIS_URL`, or
     /// `REDIS_HOST`/`REDIS_PORT`/`REDIS_PASSWORD` as in the original `.env`).
     pub redis_url: Option<String>,
+    /// How long an instance waits for the others' answers through Redis (the online list on
+    /// joining a channel) before going on with the answers it has (`REDIS_REQUEST_TIMEOUT_MS`).
+    /// socketioxide-redis waits 5 s by default; an instance that is shutting down during a
+    /// blue/green switch must not hold every join up that long.
+    pub redis_request_timeout: Duration,
+    /// A name for this instance in `/health` (`INSTANCE_NAME`; deploy.sh sets `blue-0` …).
+    pub instance_name: Option<String>,
     /// Chat logs in MongoDB instead of the relational database (`MONGO_DB`, as the original).
     pub mongo_url: Option<String>,
     pub realtime: RealtimeConfig,
@@ -489,6 +496,12 @@ impl Config {
             )?,
             shutdown_grace: v.seconds("SHUTDOWN_GRACE", 25)?,
             redis_url: Self::redis(&v)?,
+            redis_request_timeout: Duration::from_millis(v.parse(
+                "REDIS_REQUEST_TIMEOUT_MS",
+                1000,
+                "a whole number of milliseconds",
+            )?),
+            instance_name: v.string("INSTANCE_NAME"),
             mongo_url: Self::mongo(&v)?,
             realtime: Self::realtime(&v)?,
             diary: Self::diary(&v)?,

@@ -114,6 +114,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         },
         "realtime": state.hub().map(|h| h.stats()),
         "version": env!("CARGO_PKG_VERSION"),
+        "instance": state.config.instance_name,
     });
     let status = if online {
         StatusCode::OK

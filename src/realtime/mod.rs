@@ -29,7 +29,7 @@ use socketioxide::adapter::{Adapter, LocalAdapter};
 use socketioxide::extract::{SocketRef, State};
 use socketioxide::handler::ConnectHandler;
 use socketioxide_redis::drivers::redis::redis_client;
-use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
+use socketioxide_redis::{RedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 use tower::ServiceBuilder;
 
 use crate::app::App;
@@ -181,7 +181,9 @@ pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
             let redacted = crate::config::redact_url(url);
             let client =
                 redis_client::Client::open(url).with_context(|| format!("REDIS_URL {redacted}"))?;
-            let adapter = RedisAdapterCtr::new_with_redis(&client)
+            let adapter_config = RedisAdapterConfig::default()
+                .with_request_timeout(app.config.redis_request_timeout);
+            let adapter = RedisAdapterCtr::new_with_redis_config(&client, adapter_config)
                 .await
                 .with_context(|| format!("cannot reach Redis at {redacted}"))?;
             let (layer, io) = builder
