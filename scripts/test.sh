@@ -26,6 +26,10 @@ step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
 
 cleanup() {
+  # The blue/green test's colours and Nginx (started by deploy.sh, not by this script).
+  for f in "$RUN_DIR"/deploy/*.pid "$RUN_DIR"/deploy/nginx/run/nginx.pid; do
+    [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+  done
   for pid in "${PIDS[@]:-}"; do
     [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
   done
@@ -247,6 +251,47 @@ if ! NC_URL="http://127.0.0.1:$ONE_PORT" NC_URL_2="http://127.0.0.1:$TWO_PORT" \
   node --test --test-concurrency=1 tests/client/; then
   FAILED+=("socket suites (two instances, Redis, PostgreSQL, MongoDB)")
   tail -n 50 "$RUN_DIR/one.log" "$RUN_DIR/two.log" >&2
+fi
+
+# ---------------------------------------------------------------------------------------------
+step "Kubernetes manifests (deploy/k8s) against the API schemas"
+python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q kubernetes-validate \
+  || python3 -m pip install -q --break-system-packages kubernetes-validate
+python3 tests/deploy/check_k8s.py || FAILED+=("Kubernetes manifests")
+
+# ---------------------------------------------------------------------------------------------
+step "blue/green release through Nginx (scripts/deploy.sh --runtime process, tests/deploy)"
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx
+DEPLOY_DB="nct_deploy_$RANDOM$RANDOM"
+if [ -n "${TEST_POSTGRES_URL:-}" ]; then
+  psql "$TEST_POSTGRES_URL" -qc "CREATE DATABASE $DEPLOY_DB" >/dev/null
+  DEPLOY_DATABASE="${TEST_POSTGRES_URL%/postgres}/$DEPLOY_DB"
+else
+  DEPLOY_DATABASE="sqlite://$RUN_DIR/deploy-data/ninecloud.db"
+fi
+mkdir -p "$RUN_DIR/deploy-data"
+cat >"$RUN_DIR/deploy.env" <<ENV
+DATABASE_URL=$DEPLOY_DATABASE
+DATA_DIR=$RUN_DIR/deploy-data
+REDIS_URL=$TEST_REDIS_URL/?protocol=resp3
+MONGO_DB=mongodb://127.0.0.1:$MONGO_PORT/$DEPLOY_DB?retryWrites=false
+SECRET_KEY=$NC_SECRET_KEY
+SMTP_HOST=127.0.0.1
+SMTP_PORT=$SMTP_PORT
+SMTP_TLS=none
+MAILER_EMAIL=nine@cloud.test
+AUTH_RATE_LIMIT_PER_MINUTE=0
+CHAT_RATE_LIMIT_PER_MINUTE=0
+SHUTDOWN_GRACE=10
+RUST_LOG=${SERVER_LOG:-warn}
+ENV
+NGINX_PORT=$(free_port)
+if ! env DEPLOY_STATE_DIR="$RUN_DIR/deploy" DEPLOY_ENV_FILE="$RUN_DIR/deploy.env" NINECLOUD_BIN="$BIN" \
+  BLUE_PORT="$(free_port)" GREEN_PORT="$(free_port)" INSTANCES=2 NGINX_LISTEN="127.0.0.1:$NGINX_PORT" \
+  DEPLOY_READY_TIMEOUT=60 NC_URL="http://127.0.0.1:$NGINX_PORT" \
+  node --test --test-concurrency=1 --test-timeout=240000 tests/deploy/; then
+  FAILED+=("blue/green release")
+  tail -n 30 "$RUN_DIR"/deploy/*.log >&2 || true
 fi
 
 if [ ${#FAILED[@]} -gt 0 ]; then
