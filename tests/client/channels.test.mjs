@@ -4,6 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { io } from 'socket.io-client';
 import { URL, ask, closeAll, connect, connectAs, http, newUser, record, sleep, until } from './helpers.mjs';
 
 after(closeAll);
@@ -265,4 +266,42 @@ test('malformed payloads, unknown channels and limits: a clear error, nothing st
   const log = await http(URL, 'GET', `/channels/${ch.id}/messages?limit=100`, alice.token);
   assert.equal(log.body.messages.length, accepted);
   assert.deepEqual(log.body.messages.map((m) => m.seq), Array.from({ length: accepted }, (_, i) => i + 1));
+});
+
+test('an event sent the moment the socket connects is answered, every time', async () => {
+  // socket.io-client sends an emit made in the 'connect' listener right behind the CONNECT
+  // acknowledgement. ninecloud registers its handlers before it acknowledges (a handler
+  // registered in the spawned connect handler could miss it, and the event would be dropped).
+  const user = await newUser('성급한');
+  const r = await http(URL, 'POST', '/channels', user.token, { name: `eager-${Date.now()}` });
+  const channelId = r.body.channel.id;
+  for (let round = 0; round < 4; round++) {
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        new Promise((resolve, reject) => {
+          const socket = io(URL, {
+            forceNew: true,
+            reconnection: false,
+            auth: { token: user.token },
+            transports: i % 2 ? ['websocket'] : ['polling'],
+          });
+          socket.on('connect', () => {
+            socket
+              .timeout(5000)
+              .emitWithAck('channel:join', { channelId })
+              .then((ack) => {
+                socket.disconnect();
+                resolve(ack.ok);
+              })
+              .catch((e) => {
+                socket.disconnect();
+                reject(new Error(`socket ${i} of round ${round}: ${e.message}`));
+              });
+          });
+          socket.on('connect_error', reject);
+        }),
+      ),
+    );
+    assert.deepEqual(answers, Array(50).fill(true));
+  }
 });
