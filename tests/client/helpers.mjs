@@ -82,7 +82,10 @@ export const connectAs = (user, base = URL, opts = {}) =>
   connect(base, { auth: { token: user.token }, ...opts });
 
 export function closeAll() {
-  for (const s of open) s.disconnect();
+  for (const s of open) {
+    s.channelClient?.stop();
+    s.disconnect();
+  }
   open.clear();
 }
 
@@ -113,18 +116,28 @@ export async function until(check, what, ms = 5000) {
 }
 
 /**
- * The client side of recovery, as the README shows it: keep the last sequence number seen per
- * channel, rejoin with `since` after every reconnect, page through `channel:history` while
- * `hasMore`, and keep one message per sequence number.
+ * The client side of recovery, as docs/realtime.md shows it: keep one message per sequence
+ * number and a watermark, the highest `seq` up to which nothing is missing. Rejoin with
+ * `since: watermark` after every reconnect and page through `channel:history` while `hasMore`.
+ * When a gap stays open for a second (a message lost with a connection, or stored late by
+ * another instance), ask `channel:history` since the watermark; a gap that three such reads
+ * do not fill is a sequence number that was never stored, and is skipped.
+ * Not `since: highest seen`: messages arrive out of order across instances, and an older
+ * one that was lost would be skipped for good.
  */
 export class ChannelClient {
-  constructor(socket, channelId, { pageSize } = {}) {
+  constructor(socket, channelId, { pageSize, gapWaitMs = 1000 } = {}) {
     this.socket = socket;
     this.channelId = channelId;
     this.pageSize = pageSize;
+    this.gapWaitMs = gapWaitMs;
     this.bySeq = new Map();
-    this.lastSeq = 0;
+    this.lastSeq = 0; // the watermark
+    this.maxSeq = 0;
     this.duplicatesSeen = 0;
+    this.gapReads = 0;
+    this.gapTimer = null;
+    socket.channelClient = this;
     socket.on('channel:message', (m) => {
       if (m.channelId === this.channelId) this.keep(m);
     });
@@ -137,25 +150,65 @@ export class ChannelClient {
       return;
     }
     this.bySeq.set(m.seq, m);
-    this.lastSeq = Math.max(this.lastSeq, m.seq);
+    this.maxSeq = Math.max(this.maxSeq, m.seq);
+    this.advance();
+  }
+
+  advance() {
+    const before = this.lastSeq;
+    while (this.bySeq.has(this.lastSeq + 1)) this.lastSeq++;
+    if (this.lastSeq !== before) this.gapReads = 0;
+    if (this.maxSeq > this.lastSeq && !this.gapTimer) {
+      this.gapTimer = setTimeout(() => this.fillGap(), this.gapWaitMs);
+      this.gapTimer.unref();
+    }
+  }
+
+  async fillGap() {
+    this.gapTimer = null;
+    if (!this.socket.connected) return; // the rejoin after the reconnect reads it
+    const at = this.lastSeq;
+    await this.readSince(at).catch(() => {});
+    if (this.lastSeq === at && this.maxSeq > at) {
+      if (++this.gapReads >= 3) {
+        this.lastSeq++; // never stored: step over it
+        this.gapReads = 0;
+      }
+    }
+    this.advance();
+  }
+
+  /** Everything after `since`, page by page (the cursor is each page's last message). */
+  async readSince(since) {
+    let cursor = since;
+    for (;;) {
+      const page = await ask(this.socket, 'channel:history', {
+        channelId: this.channelId,
+        since: cursor,
+        limit: this.pageSize,
+      });
+      if (!page.ok) throw new Error(page.error);
+      page.messages.forEach((m) => this.keep(m));
+      if (!page.hasMore || !page.messages.length) return;
+      cursor = page.messages.at(-1).seq;
+    }
   }
 
   async join() {
-    const since = this.lastSeq;
-    const ack = await ask(this.socket, 'channel:join', { channelId: this.channelId, since, limit: this.pageSize });
+    const ack = await ask(this.socket, 'channel:join', {
+      channelId: this.channelId,
+      since: this.lastSeq,
+      limit: this.pageSize,
+    });
     if (!ack.ok) throw new Error(ack.error);
     ack.messages.forEach((m) => this.keep(m));
-    let more = ack.hasMore;
-    while (more) {
-      const page = await ask(this.socket, 'channel:history', {
-        channelId: this.channelId,
-        since: this.lastSeq,
-        limit: this.pageSize,
-      });
-      page.messages.forEach((m) => this.keep(m));
-      more = page.hasMore;
-    }
+    if (ack.hasMore && ack.messages.length) await this.readSince(ack.messages.at(-1).seq);
     return ack;
+  }
+
+  stop() {
+    clearTimeout(this.gapTimer);
+    this.gapTimer = null;
   }
 
   texts() {

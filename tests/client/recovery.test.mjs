@@ -100,6 +100,7 @@ test('a client recovers on the other instance', { skip: !URL_2 && 'NC_URL_2 not 
   const moved = new ChannelClient(second, ch.id);
   moved.bySeq = client.bySeq;
   moved.lastSeq = client.lastSeq;
+  moved.maxSeq = client.maxSeq;
   await moved.join();
   await ask(t, 'channel:message', { channelId: ch.id, text: 'four' });
   await until(() => moved.bySeq.size === 4, 'live on instance 2');
