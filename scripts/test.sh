@@ -254,10 +254,11 @@ if ! NC_URL="http://127.0.0.1:$ONE_PORT" NC_URL_2="http://127.0.0.1:$TWO_PORT" \
 fi
 
 # ---------------------------------------------------------------------------------------------
-step "Kubernetes manifests (deploy/k8s) against the API schemas"
-python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q kubernetes-validate \
-  || python3 -m pip install -q --break-system-packages kubernetes-validate
-python3 tests/deploy/check_k8s.py || FAILED+=("Kubernetes manifests")
+step "deployment files: deploy/k8s, the compose file and the Dockerfile against their schemas"
+python3 -c 'import kubernetes_validate' 2>/dev/null && command -v check-jsonschema >/dev/null \
+  || python3 -m pip install -q kubernetes-validate check-jsonschema \
+  || python3 -m pip install -q --break-system-packages kubernetes-validate check-jsonschema
+python3 tests/deploy/check_manifests.py || FAILED+=("deployment files")
 
 # ---------------------------------------------------------------------------------------------
 step "blue/green release through Nginx (scripts/deploy.sh --runtime process, tests/deploy)"
