@@ -11,8 +11,11 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first, in their own layer: a change to src/ does not rebuild them.
+# (bench/ is a workspace member: its manifest and stand-in sources are enough to build the server.)
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+COPY bench/Cargo.toml bench/
+RUN mkdir -p src bench/src/bin && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+ && for b in loadgen wsbaseline; do echo 'fn main() {}' > bench/src/bin/$b.rs; done \
  && cargo build --release --locked --bin ninecloud \
  && rm -rf src
 COPY migrations migrations

@@ -179,11 +179,12 @@ wait_port "$OAUTH_PORT" "OAuth provider" "$RUN_DIR/oauth.log"
 
 # ---------------------------------------------------------------------------------------------
 step "format and lint"
-cargo fmt --all -- --check || die "cargo fmt --check failed: run cargo fmt"
-cargo clippy -q --all-targets -- -D warnings
+cargo fmt --all -- --check || die "cargo fmt --check failed: run cargo fmt --all"
+cargo clippy -q --workspace --all-targets -- -D warnings
 
 step "unit tests"
 cargo test -q --lib --bins
+cargo test -q -p ninecloud-bench
 
 FAILED=()
 for db in $TEST_DBS; do
@@ -251,6 +252,14 @@ if ! NC_URL="http://127.0.0.1:$ONE_PORT" NC_URL_2="http://127.0.0.1:$TWO_PORT" \
   node --test --test-concurrency=1 tests/client/; then
   FAILED+=("socket suites (two instances, Redis, PostgreSQL, MongoDB)")
   tail -n 50 "$RUN_DIR/one.log" "$RUN_DIR/two.log" >&2
+fi
+
+# ---------------------------------------------------------------------------------------------
+step "the benchmark load generator against the real socket.io-client (tests/bench)"
+cargo build -q -p ninecloud-bench --bin loadgen
+if ! LOADGEN_BIN="$CARGO_TARGET_DIR/debug/loadgen" NC_URL="http://127.0.0.1:$SOLO_PORT" \
+  node --test tests/bench/; then
+  FAILED+=("load generator check")
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,582 @@
+//! `loadgen`: Socket.IO load over WebSocket (Engine.IO v4, Socket.IO protocol v5), speaking the
+//! NINE Cloud chat dialect: `login(name)` and `sendMessage(text)` with acknowledgements, and the
+//! broadcast `message` `{chat, user, ...}` every client receives.
+//!
+//! Opens `--clients` connections at `--connect-rate` per second, logs each in, lets the first
+//! `--senders` of them send `--rate` messages per second in all (or `--burst` at once every
+//! second), for `--duration` seconds, then waits `--drain` seconds for the last deliveries.
+//! Every message carries its sender, its number and its send time (µs on this process's clock),
+//! so each receiver measures delivery latency and notices missing and duplicate messages.
+//! Prints one JSON object with the results. Bounded in clients and time; loopback only.
+//! Written for ninecloud's benchmarks: no crate speaks Socket.IO as a load generator.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use futures_util::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use tokio::sync::Mutex;
+use tokio_tungstenite::tungstenite::Message;
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Socketio,
+    Raw,
+}
+
+#[derive(Parser, Debug, Clone)]
+#[command(about = "Socket.IO load generator (NINE Cloud dialect) for scripts/bench.sh")]
+struct Args {
+    /// Server address, e.g. 127.0.0.1:3000 (loopback only).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    addr: SocketAddr,
+    /// Socket.IO path.
+    #[arg(long, default_value = "/socket.io/")]
+    path: String,
+    /// Connections to open.
+    #[arg(long, default_value_t = 100)]
+    clients: usize,
+    /// New connections per second.
+    #[arg(long, default_value_t = 500.0)]
+    connect_rate: f64,
+    /// How many of the clients send.
+    #[arg(long, default_value_t = 1)]
+    senders: usize,
+    /// Messages per second, all senders together (ignored with --burst).
+    #[arg(long, default_value_t = 10.0)]
+    rate: f64,
+    /// Messages each sender sends at once, once a second, instead of a steady rate.
+    #[arg(long, default_value_t = 0)]
+    burst: usize,
+    /// Seconds of sending (or of holding the connections when there are no senders).
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Seconds to wait for the last deliveries after the sending stops.
+    #[arg(long, default_value_t = 3.0)]
+    drain: f64,
+    /// Seconds a connection and login may take before it counts as failed.
+    #[arg(long, default_value_t = 10.0)]
+    connect_timeout: f64,
+    /// `socketio` (the NINE Cloud dialect), or `raw`: plain WebSocket text frames, each one
+    /// broadcast to every client, no acknowledgements (the baseline server, `wsbaseline`).
+    #[arg(long, value_enum, default_value_t = Protocol::Socketio)]
+    protocol: Protocol,
+    /// Print the JSON on one line.
+    #[arg(long)]
+    compact: bool,
+}
+
+/// The payload of one benchmark message: `b|<sender>|<number>|<send time µs>`.
+fn payload(sender: usize, n: u64, t_us: u64) -> String {
+    format!("b|{sender}|{n}|{t_us}")
+}
+
+fn parse_payload(chat: &str) -> Option<(usize, u64, u64)> {
+    let mut it = chat.strip_prefix("b|")?.split('|');
+    Some((
+        it.next()?.parse().ok()?,
+        it.next()?.parse().ok()?,
+        it.next()?.parse().ok()?,
+    ))
+}
+
+/// What one receiving client saw.
+struct Seen {
+    latency: Histogram<u64>,
+    /// Per sender, a bit per message number.
+    got: HashMap<usize, Vec<u64>>,
+    delivered: u64,
+    duplicates: u64,
+}
+
+impl Seen {
+    fn new() -> Self {
+        Seen {
+            latency: Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds"),
+            got: HashMap::new(),
+            delivered: 0,
+            duplicates: 0,
+        }
+    }
+
+    fn record(&mut self, sender: usize, n: u64, latency_us: u64) {
+        let bits = self.got.entry(sender).or_default();
+        let (word, bit) = ((n / 64) as usize, n % 64);
+        if bits.len() <= word {
+            bits.resize(word + 1, 0);
+        }
+        if bits[word] & (1 << bit) != 0 {
+            self.duplicates += 1;
+            return;
+        }
+        bits[word] |= 1 << bit;
+        self.delivered += 1;
+        let _ = self.latency.record(latency_us.max(1));
+    }
+
+    #[cfg(test)]
+    fn has(&self, sender: usize, n: u64) -> bool {
+        self.got
+            .get(&sender)
+            .and_then(|bits| bits.get((n / 64) as usize))
+            .is_some_and(|w| w & (1 << (n % 64)) != 0)
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    connected: AtomicU64,
+    /// When the last successful connection completed (µs since start).
+    last_connected_us: AtomicU64,
+    connect_failures: AtomicU64,
+    sent: AtomicU64,
+    acked: AtomicU64,
+    send_failures: AtomicU64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    clients: usize,
+    senders: usize,
+    connected: u64,
+    connect_failures: u64,
+    connect_ms_p50: f64,
+    connect_ms_p99: f64,
+    connect_ms_max: f64,
+    connects_per_s: f64,
+    sent: u64,
+    acked: u64,
+    send_failures: u64,
+    expected_deliveries: u64,
+    delivered: u64,
+    missing: u64,
+    duplicates: u64,
+    deliveries_per_s: f64,
+    latency_ms_p50: f64,
+    latency_ms_p99: f64,
+    latency_ms_p999: f64,
+    latency_ms_max: f64,
+    send_seconds: f64,
+}
+
+struct Shared {
+    args: Args,
+    start: Instant,
+    counters: Counters,
+    /// Acknowledged message numbers per sender (each sender numbers from 0).
+    acked_upto: Vec<AtomicU64>,
+}
+
+impl Shared {
+    fn now_us(&self) -> u64 {
+        self.start.elapsed().as_micros() as u64
+    }
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// Opens the WebSocket, answers the Engine.IO open, connects to the `/` namespace, logs in.
+async fn connect(shared: &Shared, index: usize) -> anyhow::Result<(Ws, u64)> {
+    let args = &shared.args;
+    let url = format!(
+        "ws://{}{}?EIO=4&transport=websocket",
+        args.addr,
+        if args.path.ends_with('/') {
+            args.path.clone()
+        } else {
+            format!("{}/", args.path)
+        }
+    );
+    let url = match args.protocol {
+        Protocol::Socketio => url,
+        Protocol::Raw => format!("ws://{}/", args.addr),
+    };
+    let stream = tokio::net::TcpStream::connect(args.addr).await?;
+    stream.set_nodelay(true)?;
+    let (mut ws, _) = tokio_tungstenite::client_async(url, stream)
+        .await
+        .context("WebSocket handshake")?;
+    if args.protocol == Protocol::Raw {
+        return Ok((ws, shared.now_us()));
+    }
+    // 0{"sid":..} (Engine.IO open), then 40 → 40{"sid":..} (Socket.IO connect).
+    let open = next_text(&mut ws).await?;
+    if !open.starts_with('0') {
+        bail!("expected the Engine.IO open packet, got {open:?}");
+    }
+    ws.send(Message::text("40")).await?;
+    loop {
+        let p = next_text(&mut ws).await?;
+        if p.starts_with("40") {
+            break;
+        }
+        if p.starts_with("44") {
+            bail!("connect refused: {p}");
+        }
+        if p == "2" {
+            ws.send(Message::text("3")).await?;
+        }
+    }
+    ws.send(Message::text(format!(
+        "420{}",
+        serde_json::json!(["login", format!("bench {index}")])
+    )))
+    .await?;
+    loop {
+        let p = next_text(&mut ws).await?;
+        if let Some(ack) = p.strip_prefix("430") {
+            if !ack.contains("\"ok\":true") {
+                bail!("login refused: {ack}");
+            }
+            break;
+        }
+        if p == "2" {
+            ws.send(Message::text("3")).await?;
+        }
+    }
+    Ok((ws, shared.now_us()))
+}
+
+async fn next_text(ws: &mut Ws) -> anyhow::Result<String> {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) => return Ok(t.to_string()),
+            Some(Ok(Message::Close(_))) | None => bail!("connection closed"),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return Err(e.into()),
+        }
+    }
+}
+
+/// One client: connect, then read (and send, for a sender) until `stop_at`, then drain.
+async fn client(
+    shared: Arc<Shared>,
+    index: usize,
+    send_from: Instant,
+    stop_at: Instant,
+    drain_until: Instant,
+    totals: Arc<Mutex<Totals>>,
+    connect_ms: Arc<Mutex<Histogram<u64>>>,
+) {
+    let began = Instant::now();
+    let connected = tokio::time::timeout(
+        Duration::from_secs_f64(shared.args.connect_timeout),
+        connect(&shared, index),
+    )
+    .await;
+    let mut ws = match connected {
+        Ok(Ok((ws, _))) => ws,
+        _ => {
+            shared
+                .counters
+                .connect_failures
+                .fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+    };
+    let _ = connect_ms
+        .lock()
+        .await
+        .record(began.elapsed().as_micros().max(1) as u64);
+    shared.counters.connected.fetch_add(1, Ordering::Relaxed);
+    shared
+        .counters
+        .last_connected_us
+        .fetch_max(shared.now_us(), Ordering::Relaxed);
+
+    let is_sender = index < shared.args.senders;
+    let args = &shared.args;
+    // A steady sender sends every `period`; a burst sender sends `burst` every second.
+    let per_sender_rate = args.rate / args.senders.max(1) as f64;
+    let period = if args.burst > 0 {
+        Duration::from_secs(1)
+    } else {
+        Duration::from_secs_f64(1.0 / per_sender_rate.max(0.001))
+    };
+    let mut ticker = tokio::time::interval_at(send_from.into(), period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut n: u64 = 0;
+    let mut local = Seen::new();
+    let mut sending = is_sender;
+    loop {
+        tokio::select! {
+            _ = ticker.tick(), if sending => {
+                if Instant::now() >= stop_at {
+                    sending = false;
+                    continue;
+                }
+                let count = if args.burst > 0 { args.burst } else { 1 };
+                for _ in 0..count {
+                    // Ack ids are the message numbers + 1 (login used 0).
+                    let text = payload(index, n, shared.now_us());
+                    let packet = match args.protocol {
+                        Protocol::Socketio => {
+                            format!("42{}{}", n + 1, serde_json::json!(["sendMessage", text]))
+                        }
+                        Protocol::Raw => text,
+                    };
+                    if ws.send(Message::text(packet)).await.is_err() {
+                        shared.counters.send_failures.fetch_add(1, Ordering::Relaxed);
+                        sending = false;
+                        break;
+                    }
+                    shared.counters.sent.fetch_add(1, Ordering::Relaxed);
+                    n += 1;
+                    if args.protocol == Protocol::Raw {
+                        // No acknowledgements in the raw protocol: sent is as good as it gets.
+                        shared.counters.acked.fetch_add(1, Ordering::Relaxed);
+                        shared.acked_upto[index].fetch_max(n, Ordering::Relaxed);
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(drain_until.into()) => break,
+            msg = ws.next() => {
+                let text = match msg {
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(_)) => continue,
+                    _ => break,
+                };
+                let now = shared.now_us();
+                if args.protocol == Protocol::Raw {
+                    if let Some((sender, num, t)) = parse_payload(text.as_str()) {
+                        local.record(sender, num, now.saturating_sub(t));
+                    }
+                } else if text.as_str() == "2" {
+                    let _ = ws.send(Message::text("3")).await;
+                } else if let Some(rest) = text.strip_prefix("42") {
+                    if let Some((sender, num, t)) = delivered_message(rest) {
+                        local.record(sender, num, now.saturating_sub(t));
+                    }
+                } else if let Some(rest) = text.strip_prefix("43") {
+                    // 43<id>[{"ok":true}]
+                    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+                    if let Ok(id) = rest[..digits].parse::<u64>()
+                        && id > 0
+                        && rest[digits..].contains("\"ok\":true")
+                    {
+                        shared.counters.acked.fetch_add(1, Ordering::Relaxed);
+                        shared.acked_upto[index].fetch_max(id, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+    }
+    let _ = ws.close(None).await;
+    totals.lock().await.add(local);
+}
+
+/// `["message",{"chat":"b|..", ...}]` → (sender, number, send time).
+fn delivered_message(rest: &str) -> Option<(usize, u64, u64)> {
+    // Cheap pre-check before parsing: only benchmark messages matter.
+    if !rest.contains("\"b|") {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(rest).ok()?;
+    let arr = v.as_array()?;
+    if arr.first()?.as_str()? != "message" {
+        return None;
+    }
+    parse_payload(arr.get(1)?.get("chat")?.as_str()?)
+}
+
+/// Every client's view, added up: for each sender and message number, how many clients got it.
+struct Totals {
+    latency: Histogram<u64>,
+    receivers: HashMap<usize, Vec<u32>>,
+    delivered: u64,
+    duplicates: u64,
+}
+
+impl Totals {
+    fn new() -> Self {
+        Totals {
+            latency: Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds"),
+            receivers: HashMap::new(),
+            delivered: 0,
+            duplicates: 0,
+        }
+    }
+
+    fn add(&mut self, one: Seen) {
+        self.latency.add(&one.latency).ok();
+        self.delivered += one.delivered;
+        self.duplicates += one.duplicates;
+        for (sender, bits) in one.got {
+            let counts = self.receivers.entry(sender).or_default();
+            if counts.len() < bits.len() * 64 {
+                counts.resize(bits.len() * 64, 0);
+            }
+            for (n, count) in counts.iter_mut().enumerate().take(bits.len() * 64) {
+                if bits[n / 64] & (1 << (n % 64)) != 0 {
+                    *count += 1;
+                }
+            }
+        }
+    }
+
+    fn receivers_of(&self, sender: usize, n: u64) -> u64 {
+        self.receivers
+            .get(&sender)
+            .and_then(|c| c.get(n as usize))
+            .map_or(0, |&c| u64::from(c))
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if !matches!(args.addr.ip(), IpAddr::V4(ip) if ip.is_loopback())
+        && !matches!(args.addr.ip(), IpAddr::V6(ip) if ip.is_loopback())
+    {
+        bail!("loadgen talks to loopback addresses only");
+    }
+    if args.clients == 0 || args.clients > 100_000 {
+        bail!("--clients must be between 1 and 100000");
+    }
+    if args.senders > args.clients {
+        bail!("--senders cannot exceed --clients");
+    }
+    if !(0.1..=3600.0).contains(&args.duration) {
+        bail!("--duration must be between 0.1 and 3600 seconds");
+    }
+    let shared = Arc::new(Shared {
+        acked_upto: (0..args.senders).map(|_| AtomicU64::new(0)).collect(),
+        args: args.clone(),
+        start: Instant::now(),
+        counters: Counters::default(),
+    });
+    let totals = Arc::new(Mutex::new(Totals::new()));
+    let connect_ms = Arc::new(Mutex::new(
+        Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).expect("histogram bounds"),
+    ));
+
+    // Everyone is connected (or has failed) before anyone sends.
+    let connect_span = args.clients as f64 / args.connect_rate + args.connect_timeout;
+    let send_from = Instant::now() + Duration::from_secs_f64(connect_span.min(600.0) + 0.5);
+    let stop_at = send_from + Duration::from_secs_f64(args.duration);
+    let drain_until = stop_at + Duration::from_secs_f64(args.drain);
+
+    let mut tasks = Vec::with_capacity(args.clients);
+    let connect_began = Instant::now();
+    for index in 0..args.clients {
+        let at = connect_began + Duration::from_secs_f64(index as f64 / args.connect_rate);
+        tokio::time::sleep_until(at.into()).await;
+        tasks.push(tokio::spawn(client(
+            shared.clone(),
+            index,
+            send_from,
+            stop_at,
+            drain_until,
+            totals.clone(),
+            connect_ms.clone(),
+        )));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let connect_hist = connect_ms.lock().await;
+    let seen = totals.lock().await;
+    let c = &shared.counters;
+    let connected = c.connected.load(Ordering::Relaxed);
+    // Every acknowledged message should reach every connected client (the sender too: the
+    // dialect broadcasts to the whole room).
+    let mut expected = 0;
+    let mut missing = 0;
+    for (sender, upto) in shared.acked_upto.iter().enumerate() {
+        let upto = upto.load(Ordering::Relaxed);
+        for n in 0..upto {
+            expected += connected;
+            missing += connected.saturating_sub(seen.receivers_of(sender, n));
+        }
+    }
+    let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    // From the first connection attempt to the last completed one.
+    let connect_span_s = c.last_connected_us.load(Ordering::Relaxed) as f64 / 1e6;
+    let connects_per_s = if connected > 0 {
+        connected as f64 / connect_span_s.max(0.001)
+    } else {
+        0.0
+    };
+    let report = Report {
+        clients: args.clients,
+        senders: args.senders,
+        connected,
+        connect_failures: c.connect_failures.load(Ordering::Relaxed),
+        connect_ms_p50: ms(&connect_hist, 0.5),
+        connect_ms_p99: ms(&connect_hist, 0.99),
+        connect_ms_max: connect_hist.max() as f64 / 1000.0,
+        connects_per_s,
+        sent: c.sent.load(Ordering::Relaxed),
+        acked: c.acked.load(Ordering::Relaxed),
+        send_failures: c.send_failures.load(Ordering::Relaxed),
+        expected_deliveries: expected,
+        delivered: seen.delivered,
+        missing,
+        duplicates: seen.duplicates,
+        deliveries_per_s: seen.delivered as f64 / args.duration,
+        latency_ms_p50: ms(&seen.latency, 0.5),
+        latency_ms_p99: ms(&seen.latency, 0.99),
+        latency_ms_p999: ms(&seen.latency, 0.999),
+        latency_ms_max: seen.latency.max() as f64 / 1000.0,
+        send_seconds: args.duration,
+    };
+    let out = if args.compact {
+        serde_json::to_string(&report)?
+    } else {
+        serde_json::to_string_pretty(&report)?
+    };
+    println!("{out}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_round_trip() {
+        assert_eq!(
+            parse_payload(&payload(3, 17, 123456)),
+            Some((3, 17, 123456))
+        );
+        assert_eq!(parse_payload("hello"), None);
+        assert_eq!(parse_payload("b|x|1|2"), None);
+    }
+
+    #[test]
+    fn duplicates_are_counted_once() {
+        let mut s = Seen::new();
+        s.record(1, 5, 100);
+        s.record(1, 5, 100);
+        s.record(1, 70, 100);
+        assert_eq!((s.delivered, s.duplicates), (2, 1));
+        assert!(s.has(1, 70) && !s.has(1, 6) && !s.has(2, 5));
+        let mut t = Totals::new();
+        t.add(s);
+        let mut other = Seen::new();
+        other.record(1, 5, 100);
+        t.add(other);
+        assert_eq!(
+            (
+                t.receivers_of(1, 5),
+                t.receivers_of(1, 70),
+                t.receivers_of(1, 6)
+            ),
+            (2, 1, 0)
+        );
+    }
+
+    #[test]
+    fn broadcast_frames_are_recognised() {
+        let frame =
+            r#"["message",{"_id":"x","chat":"b|2|9|500","user":{"id":"1","name":"a"},"__v":0}]"#;
+        assert_eq!(delivered_message(frame), Some((2, 9, 500)));
+        assert_eq!(delivered_message(r#"["message",{"chat":"hi"}]"#), None);
+    }
+}
