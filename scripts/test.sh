@@ -263,6 +263,32 @@ if ! LOADGEN_BIN="$CARGO_TARGET_DIR/debug/loadgen" NC_URL="http://127.0.0.1:$SOL
 fi
 
 # ---------------------------------------------------------------------------------------------
+step "benchmark harness smoke run (scripts/bench.sh --quick, debug builds; no timing is checked)"
+cargo build -q -p ninecloud-bench
+if BENCH_BIN="$CARGO_TARGET_DIR/debug" BENCH_OUT="$RUN_DIR/bench" scripts/bench.sh --quick \
+  >"$RUN_DIR/bench.log" 2>&1; then
+  python3 - "$RUN_DIR/bench" <<'PY' || FAILED+=("benchmark harness")
+import json, pathlib, sys
+out = pathlib.Path(sys.argv[1])
+problems = []
+for scenario in ("idle", "fanout"):
+    rows = [json.loads(l) for l in (out / f"{scenario}.jsonl").read_text().splitlines()]
+    if {r["server"] for r in rows} != {"ninecloud", "node", "baseline"}:
+        problems.append(f"{scenario}: not every server measured")
+    for r in rows:
+        if r["connected"] != r["clients"] or r["server_rss_kib_peak"] <= 0 or r["server_cpu_s"] < 0:
+            problems.append(f"{scenario} {r['server']} {r['level']}: incomplete record {r}")
+        if scenario == "fanout" and (r["acked"] == 0 or r["delivered"] == 0):
+            problems.append(f"{scenario} {r['server']} {r['level']}: nothing delivered")
+print("\n".join(problems) or "benchmark harness: every scenario measured on every server")
+sys.exit(1 if problems else 0)
+PY
+else
+  tail -n 30 "$RUN_DIR/bench.log" >&2
+  FAILED+=("benchmark harness")
+fi
+
+# ---------------------------------------------------------------------------------------------
 step "deployment files: deploy/k8s, the compose file and the Dockerfile against their schemas"
 python3 -c 'import kubernetes_validate' 2>/dev/null && command -v check-jsonschema >/dev/null \
   || python3 -m pip install -q kubernetes-validate check-jsonschema \

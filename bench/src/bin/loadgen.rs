@@ -67,6 +67,10 @@ struct Args {
     /// broadcast to every client, no acknowledgements (the baseline server, `wsbaseline`).
     #[arg(long, value_enum, default_value_t = Protocol::Socketio)]
     protocol: Protocol,
+    /// Connect without `login` (the idle scenario: a login is broadcast to everyone, which
+    /// with thousands of clients would be a storm, not idleness).
+    #[arg(long)]
+    no_login: bool,
     /// Print the JSON on one line.
     #[arg(long)]
     compact: bool,
@@ -167,6 +171,9 @@ struct Report {
 
 struct Shared {
     args: Args,
+    /// Clients that have connected or failed; the sending starts when all have.
+    settled: std::sync::atomic::AtomicUsize,
+    settled_notify: tokio::sync::Notify,
     start: Instant,
     counters: Counters,
     /// Acknowledged message numbers per sender (each sender numbers from 0).
@@ -223,6 +230,9 @@ async fn connect(shared: &Shared, index: usize) -> anyhow::Result<(Ws, u64)> {
             ws.send(Message::text("3")).await?;
         }
     }
+    if args.no_login {
+        return Ok((ws, shared.now_us()));
+    }
     ws.send(Message::text(format!(
         "420{}",
         serde_json::json!(["login", format!("bench {index}")])
@@ -254,13 +264,12 @@ async fn next_text(ws: &mut Ws) -> anyhow::Result<String> {
     }
 }
 
-/// One client: connect, then read (and send, for a sender) until `stop_at`, then drain.
+/// One client: connect, wait for the start (when every client has connected or failed), then
+/// read (and send, for a sender) until the sending stops, then drain.
 async fn client(
     shared: Arc<Shared>,
     index: usize,
-    send_from: Instant,
-    stop_at: Instant,
-    drain_until: Instant,
+    mut start: tokio::sync::watch::Receiver<Option<Instant>>,
     totals: Arc<Mutex<Totals>>,
     connect_ms: Arc<Mutex<Histogram<u64>>>,
 ) {
@@ -277,6 +286,8 @@ async fn client(
                 .counters
                 .connect_failures
                 .fetch_add(1, Ordering::Relaxed);
+            shared.settled.fetch_add(1, Ordering::AcqRel);
+            shared.settled_notify.notify_one();
             return;
         }
     };
@@ -289,6 +300,14 @@ async fn client(
         .counters
         .last_connected_us
         .fetch_max(shared.now_us(), Ordering::Relaxed);
+    shared.settled.fetch_add(1, Ordering::AcqRel);
+    shared.settled_notify.notify_one();
+    let send_from = match start.wait_for(Option::is_some).await {
+        Ok(at) => at.expect("set"),
+        Err(_) => return,
+    };
+    let stop_at = send_from + Duration::from_secs_f64(shared.args.duration);
+    let drain_until = stop_at + Duration::from_secs_f64(shared.args.drain);
 
     let is_sender = index < shared.args.senders;
     let args = &shared.args;
@@ -442,12 +461,17 @@ async fn main() -> anyhow::Result<()> {
     if args.senders > args.clients {
         bail!("--senders cannot exceed --clients");
     }
+    if args.no_login && args.senders > 0 && args.protocol == Protocol::Socketio {
+        bail!("senders must log in: --no-login needs --senders 0");
+    }
     if !(0.1..=3600.0).contains(&args.duration) {
         bail!("--duration must be between 0.1 and 3600 seconds");
     }
     let shared = Arc::new(Shared {
         acked_upto: (0..args.senders).map(|_| AtomicU64::new(0)).collect(),
         args: args.clone(),
+        settled: std::sync::atomic::AtomicUsize::new(0),
+        settled_notify: tokio::sync::Notify::new(),
         start: Instant::now(),
         counters: Counters::default(),
     });
@@ -457,10 +481,7 @@ async fn main() -> anyhow::Result<()> {
     ));
 
     // Everyone is connected (or has failed) before anyone sends.
-    let connect_span = args.clients as f64 / args.connect_rate + args.connect_timeout;
-    let send_from = Instant::now() + Duration::from_secs_f64(connect_span.min(600.0) + 0.5);
-    let stop_at = send_from + Duration::from_secs_f64(args.duration);
-    let drain_until = stop_at + Duration::from_secs_f64(args.drain);
+    let (start_tx, start_rx) = tokio::sync::watch::channel(None);
 
     let mut tasks = Vec::with_capacity(args.clients);
     let connect_began = Instant::now();
@@ -470,13 +491,15 @@ async fn main() -> anyhow::Result<()> {
         tasks.push(tokio::spawn(client(
             shared.clone(),
             index,
-            send_from,
-            stop_at,
-            drain_until,
+            start_rx.clone(),
             totals.clone(),
             connect_ms.clone(),
         )));
     }
+    while shared.settled.load(Ordering::Acquire) < args.clients {
+        shared.settled_notify.notified().await;
+    }
+    let _ = start_tx.send(Some(Instant::now() + Duration::from_millis(500)));
     for t in tasks {
         let _ = t.await;
     }
