@@ -123,6 +123,7 @@ process_prepare() {
   [ -x "$NINECLOUD_BIN" ] || die "server binary $NINECLOUD_BIN is missing or not executable"
   NGINX_BIN=${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}
   [ -x "$NGINX_BIN" ] || die "nginx is not installed (apt-get install nginx)"
+  NGINX_LISTEN=${NGINX_LISTEN:-127.0.0.1:8080}
 }
 
 process_start() { # colour
@@ -182,9 +183,14 @@ process_upstream() { # colour
   done
 }
 
-# (Nginx must not inherit the lock: its master outlives this script.)
+# (Nginx must not inherit the lock: its master outlives this script.) Called with arguments
+# through "${RUNTIME}_nginx", which shellcheck cannot follow.
+# shellcheck disable=SC2120
 process_nginx() { "$NGINX_BIN" -p "$NGX/" -c "$NGX/nginx.conf" -e "$NGX/logs/error.log" "$@" 9>&-; }
 process_nginx_running() { [ -f "$NGX/run/nginx.pid" ] && kill -0 "$(cat "$NGX/run/nginx.pid")" 2>/dev/null; }
+# shellcheck disable=SC2119
+process_nginx_start() { process_nginx; } # refuses to start on a configuration it rejects
+process_logs() { tail -n 20 "$STATE/$1"-*.log; }
 
 # --- compose runtime ------------------------------------------------------------------------
 COMPOSE_FILE=${COMPOSE_FILE:-$ROOT/docker-compose.blue-green.yml}
@@ -197,6 +203,7 @@ compose_prepare() {
     die "docker compose is not available; use --runtime process"
   fi
   INSTANCES=1
+  NGINX_LISTEN=${NGINX_LISTEN:-80}
 }
 
 compose_start() {
@@ -215,6 +222,8 @@ compose_upstream() { echo "server $1:3000 max_fails=0;"; }
 
 compose_nginx() { compose exec -T nginx nginx -p /etc/nginx/ninecloud/ -c /etc/nginx/ninecloud/nginx.conf "$@"; }
 compose_nginx_running() { compose_running nginx; }
+compose_nginx_start() { compose up -d nginx && compose_nginx -t; }
+compose_logs() { compose logs --tail 20 "$1"; }
 
 # --- the release ----------------------------------------------------------------------------
 "${RUNTIME}_prepare"
@@ -241,6 +250,11 @@ rollback() { # message
   die "$1"
 }
 
+not_ready() { # message
+  "${RUNTIME}_logs" "$NEW" >&2 || true
+  rollback "$1"
+}
+
 "${RUNTIME}_start" "$NEW"
 
 step "waiting for $NEW itself to answer /ready (deadline ${READY_TIMEOUT}s)"
@@ -249,14 +263,8 @@ while :; do
   rc=0
   "${RUNTIME}_ready" "$NEW" || rc=$?
   [ $rc = 0 ] && break
-  if [ $rc = 2 ]; then
-    [ "$RUNTIME" = process ] && tail -n 20 "$STATE/$NEW"-*.log >&2
-    rollback "$NEW exited before it became ready"
-  fi
-  if [ "$(date +%s)" -ge "$deadline" ]; then
-    [ "$RUNTIME" = process ] && tail -n 20 "$STATE/$NEW"-*.log >&2
-    rollback "$NEW was not ready within ${READY_TIMEOUT}s"
-  fi
+  [ $rc = 2 ] && not_ready "$NEW exited before it became ready"
+  [ "$(date +%s)" -ge "$deadline" ] && not_ready "$NEW was not ready within ${READY_TIMEOUT}s"
   sleep 0.5
 done
 step "$NEW is ready"
@@ -269,11 +277,7 @@ if [ -d "$NGX" ]; then cp -a "$NGX" "$NGX.previous"; fi
 mkdir -p "$NGX/run" "$NGX/logs" "$NGX/tmp"
 cp "$NGINX_SRC"/*.conf "$NGX/"
 rm -f "$NGX/upstream.conf.example"
-if [ "$RUNTIME" = process ]; then
-  echo "listen ${NGINX_LISTEN:-127.0.0.1:8080};" >"$NGX/listen.conf"
-else
-  echo "listen ${NGINX_LISTEN:-80};" >"$NGX/listen.conf"
-fi
+echo "listen $NGINX_LISTEN;" >"$NGX/listen.conf"
 {
   echo "# written by scripts/deploy.sh at $(date -u +%FT%TZ)"
   echo "# colour: $NEW"
@@ -281,37 +285,25 @@ fi
 } >"$NGX/upstream.conf.new"
 mv "$NGX/upstream.conf.new" "$NGX/upstream.conf"
 
-restore_nginx() {
+# Nginx refused: its previous configuration goes back in place, then the release rolls back.
+nginx_failed() { # message
   if [ -d "$NGX.previous" ]; then
     find "$NGX" -maxdepth 1 -name '*.conf' -delete
     cp -a "$NGX.previous"/*.conf "$NGX/"
   fi
+  rollback "$1"
 }
 
-if [ "$RUNTIME" = compose ] && ! compose_nginx_running; then
-  step "starting Nginx (docker compose up -d nginx)"
-  if ! compose up -d nginx || ! compose_nginx -t; then
-    restore_nginx
-    rollback "Nginx did not start with the new configuration"
-  fi
-elif ! out=$("${RUNTIME}_nginx" -t 2>&1); then
-  printf '%s\n' "$out" >&2
-  restore_nginx
-  rollback "Nginx rejected the new configuration (nginx -t)"
-fi
-
 if "${RUNTIME}_nginx_running"; then
+  if ! out=$("${RUNTIME}_nginx" -t 2>&1); then
+    printf '%s\n' "$out" >&2
+    nginx_failed "Nginx rejected the new configuration (nginx -t)"
+  fi
   step "switching Nginx to $NEW (nginx -s reload: graceful, no restart)"
-  "${RUNTIME}_nginx" -s reload || {
-    restore_nginx
-    rollback "nginx -s reload failed"
-  }
+  "${RUNTIME}_nginx" -s reload || nginx_failed "nginx -s reload failed"
 else
-  step "starting Nginx on ${NGINX_LISTEN:-127.0.0.1:8080}"
-  "${RUNTIME}_nginx" || {
-    restore_nginx
-    rollback "Nginx did not start"
-  }
+  step "starting Nginx on $NGINX_LISTEN"
+  "${RUNTIME}_nginx_start" || nginx_failed "Nginx did not start with the new configuration"
 fi
 echo "$NEW" >"$STATE/active"
 

@@ -227,14 +227,19 @@ wait_ready() { # port, name
 
 SOLO_PORT=$(free_port)
 start_server solo "$SOLO_PORT"
+# A database several server processes share: a new PostgreSQL database, or an SQLite file.
+shared_database() { # name
+  if [ -n "${TEST_POSTGRES_URL:-}" ]; then
+    psql "$TEST_POSTGRES_URL" -qc "CREATE DATABASE $1" >/dev/null
+    echo "${TEST_POSTGRES_URL%/postgres}/$1"
+  else
+    echo "sqlite://$RUN_DIR/$1.db"
+  fi
+}
+
 CLUSTER_DB="nct_cluster_$RANDOM$RANDOM"
 CLUSTER_URL="$TEST_REDIS_URL/?protocol=resp3"
-if [ -n "${TEST_POSTGRES_URL:-}" ]; then
-  psql "$TEST_POSTGRES_URL" -qc "CREATE DATABASE $CLUSTER_DB" >/dev/null
-  CLUSTER_DATABASE="${TEST_POSTGRES_URL%/postgres}/$CLUSTER_DB"
-else
-  CLUSTER_DATABASE="sqlite://$RUN_DIR/cluster.db"
-fi
+CLUSTER_DATABASE=$(shared_database "$CLUSTER_DB")
 MONGO_DB_URL="mongodb://127.0.0.1:$MONGO_PORT/$CLUSTER_DB?retryWrites=false"
 ONE_PORT=$(free_port)
 start_server one "$ONE_PORT" DATABASE_URL="$CLUSTER_DATABASE" REDIS_URL="$CLUSTER_URL" MONGO_DB="$MONGO_DB_URL"
@@ -299,12 +304,7 @@ python3 tests/deploy/check_manifests.py || FAILED+=("deployment files")
 step "blue/green release through Nginx (scripts/deploy.sh --runtime process, tests/deploy)"
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx
 DEPLOY_DB="nct_deploy_$RANDOM$RANDOM"
-if [ -n "${TEST_POSTGRES_URL:-}" ]; then
-  psql "$TEST_POSTGRES_URL" -qc "CREATE DATABASE $DEPLOY_DB" >/dev/null
-  DEPLOY_DATABASE="${TEST_POSTGRES_URL%/postgres}/$DEPLOY_DB"
-else
-  DEPLOY_DATABASE="sqlite://$RUN_DIR/deploy-data/ninecloud.db"
-fi
+DEPLOY_DATABASE=$(shared_database "$DEPLOY_DB")
 mkdir -p "$RUN_DIR/deploy-data"
 cat >"$RUN_DIR/deploy.env" <<ENV
 DATABASE_URL=$DEPLOY_DATABASE

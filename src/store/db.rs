@@ -202,35 +202,33 @@ impl Db {
         // colours). PostgreSQL and MySQL take a lock for the whole run on the migrating
         // connection, so one migrates and the others then find nothing pending (MySQL's DDL
         // is not transactional: without it a second runner would half-apply a migration).
-        // SQLite's migrations are transactional: a runner that lost the race retries.
+        // SQLite's migrations are transactional: it takes no lock (`SELECT 1`), and a runner
+        // that lost the race retries.
+        const NO_LOCK: &str = "SELECT 1";
         const PG_LOCK: &str = "SELECT pg_advisory_lock(4839201758)";
         const PG_UNLOCK: &str = "SELECT pg_advisory_unlock(4839201758)";
         const MYSQL_LOCK: &str = "SELECT GET_LOCK('ninecloud.migrations', 120)";
         const MYSQL_UNLOCK: &str = "SELECT RELEASE_LOCK('ninecloud.migrations')";
         macro_rules! run {
-            ($pool:expr, $migrations:expr, $lock:expr) => {{
+            ($pool:expr, $migrations:expr, $lock:expr, $unlock:expr) => {{
                 let mut conn = $pool.get().await?;
-                if let Some((lock, _)) = $lock {
-                    diesel::sql_query(lock).execute(&mut *conn).await?;
-                }
+                diesel::sql_query($lock).execute(&mut *conn).await?;
                 let mut harness = AsyncMigrationHarness::new(conn);
                 let result = harness
                     .run_pending_migrations($migrations)
                     .map(|done| done.len())
                     .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
                 let mut conn = harness.into_inner();
-                if let Some((_, unlock)) = $lock {
-                    diesel::sql_query(unlock).execute(&mut *conn).await?;
-                }
+                diesel::sql_query($unlock).execute(&mut *conn).await?;
                 result
             }};
         }
         let mut attempt = 1;
         loop {
             let result = match self {
-                Db::Sqlite(pool) => run!(pool, SQLITE_MIGRATIONS, None::<(&str, &str)>),
-                Db::Postgres(pool) => run!(pool, POSTGRES_MIGRATIONS, Some((PG_LOCK, PG_UNLOCK))),
-                Db::Mysql(pool) => run!(pool, MYSQL_MIGRATIONS, Some((MYSQL_LOCK, MYSQL_UNLOCK))),
+                Db::Sqlite(pool) => run!(pool, SQLITE_MIGRATIONS, NO_LOCK, NO_LOCK),
+                Db::Postgres(pool) => run!(pool, POSTGRES_MIGRATIONS, PG_LOCK, PG_UNLOCK),
+                Db::Mysql(pool) => run!(pool, MYSQL_MIGRATIONS, MYSQL_LOCK, MYSQL_UNLOCK),
             };
             match result {
                 Err(e) if attempt < 3 && matches!(self, Db::Sqlite(_)) => {

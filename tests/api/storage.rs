@@ -170,8 +170,8 @@ async fn keys_in(client: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn profile_pictures_go_to_s3_and_refused_ones_do_not() {
+/// A server storing images in a fresh bucket of the S3 test server, with a client to look in it.
+async fn app_on_new_bucket() -> (TestApp, aws_sdk_s3::Client, String) {
     let client = s3_client().await;
     let bucket = format!("nct-{}", uuid::Uuid::new_v4().simple());
     client
@@ -183,7 +183,12 @@ async fn profile_pictures_go_to_s3_and_refused_ones_do_not() {
     let mut vars: Vec<(String, String)> = s3_vars();
     vars.push(("S3_BUCKET".into(), bucket.clone()));
     let refs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let app = spawn_with(&refs).await;
+    (spawn_with(&refs).await, client, bucket)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn profile_pictures_go_to_s3_and_refused_ones_do_not() {
+    let (app, client, bucket) = app_on_new_bucket().await;
     let (_, s) = app.new_user("버킷").await;
 
     edit_profile(
@@ -241,18 +246,7 @@ async fn profile_pictures_go_to_s3_and_refused_ones_do_not() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn diary_drawings_go_to_s3_and_leave_with_their_diary() {
-    let client = s3_client().await;
-    let bucket = format!("nct-{}", uuid::Uuid::new_v4().simple());
-    client
-        .create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .expect("create bucket");
-    let mut vars: Vec<(String, String)> = s3_vars();
-    vars.push(("S3_BUCKET".into(), bucket.clone()));
-    let refs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let app = spawn_with(&refs).await;
+    let (app, client, bucket) = app_on_new_bucket().await;
     let (_, s) = app.new_user("그림").await;
 
     // Not an image: refused before anything is stored.

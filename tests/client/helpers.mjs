@@ -82,10 +82,7 @@ export const connectAs = (user, base = URL, opts = {}) =>
   connect(base, { auth: { token: user.token }, ...opts });
 
 export function closeAll() {
-  for (const s of open) {
-    s.channelClient?.stop();
-    s.disconnect();
-  }
+  for (const s of open) s.disconnect();
   open.clear();
 }
 
@@ -137,11 +134,11 @@ export class ChannelClient {
     this.duplicatesSeen = 0;
     this.gapReads = 0;
     this.gapTimer = null;
-    socket.channelClient = this;
     socket.on('channel:message', (m) => {
       if (m.channelId === this.channelId) this.keep(m);
     });
-    socket.io.on('reconnect', () => this.join().catch(() => {}));
+    this.joinErrors = []; // rejoins after a reconnect that failed (for a test's diagnostics)
+    socket.io.on('reconnect', () => this.join().catch((e) => this.joinErrors.push(e.message)));
   }
 
   keep(m) {
@@ -204,11 +201,6 @@ export class ChannelClient {
     ack.messages.forEach((m) => this.keep(m));
     if (ack.hasMore && ack.messages.length) await this.readSince(ack.messages.at(-1).seq);
     return ack;
-  }
-
-  stop() {
-    clearTimeout(this.gapTimer);
-    this.gapTimer = null;
   }
 
   texts() {
