@@ -97,6 +97,9 @@ pub struct RealtimeConfig {
     pub max_payload: u64,
     /// Packets queued per socket before a broadcast to it fails (and is counted).
     pub socket_buffer: usize,
+    /// Bytes a WebSocket connection reads at a time. Allocated for every connection, so it is
+    /// most of an idle connection's memory that is ours to choose; a larger message grows it.
+    pub ws_read_buffer: usize,
     /// Longest chat message, in characters.
     pub max_message_chars: usize,
     /// Messages per minute one socket may send (0: no limit), with this burst.
@@ -597,6 +600,7 @@ impl Config {
             ping_timeout: v.positive_seconds("SOCKET_PING_TIMEOUT", 20)?,
             max_payload: positive("SOCKET_MAX_PAYLOAD", 1_000_000, "a size in bytes")? as u64,
             socket_buffer: positive("SOCKET_BUFFER_SIZE", 4096, "a number of packets")?,
+            ws_read_buffer: positive("SOCKET_WS_READ_BUFFER", 1024, "a size in bytes")?,
             max_message_chars: positive("CHAT_MAX_LENGTH", 1000, "a number of characters")?,
             messages_per_minute: v.parse(
                 "CHAT_RATE_LIMIT_PER_MINUTE",

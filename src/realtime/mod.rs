@@ -22,7 +22,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::Context;
 use async_trait::async_trait;
 use axum::Router;
-use axum::http::Request;
+use axum::extract::OriginalUri;
+use axum::http::header::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::{Request, Uri};
 use serde::Serialize;
 use socketioxide::SocketIo;
 use socketioxide::adapter::{Adapter, LocalAdapter};
@@ -166,6 +168,7 @@ pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
         .ping_timeout(cfg.ping_timeout)
         .max_payload(cfg.max_payload)
         .max_buffer_size(cfg.socket_buffer)
+        .ws_read_buffer_size(cfg.ws_read_buffer)
         .with_state(ctx.clone());
     let router = match app.config.redis_url.as_deref() {
         None => {
@@ -201,12 +204,14 @@ pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
     };
     // One CORS layer around REST and Socket.IO: browsers long-poll across origins too.
     let router = router.layer(crate::http::cors(&app.config.cors_origins));
-    // The NINE Cloud client's requests go to /community/chat/socket.io/ (the original matched
-    // the prefix /community/chat/); hand them to the Socket.IO layer as /socket.io/.
-    Ok(router.layer(ServiceBuilder::new().map_request(legacy_path)))
+    Ok(router.layer(ServiceBuilder::new().map_request(socket_request)))
 }
 
-fn legacy_path<B>(mut req: Request<B>) -> Request<B> {
+/// What every request passes before the Socket.IO layer sees it.
+/// - The NINE Cloud client's requests go to /community/chat/socket.io/ (the original matched
+///   the prefix /community/chat/); they are handed to the Socket.IO layer as /socket.io/.
+/// - A Socket.IO request's head is copied out of the connection's read buffer (`detach_head`).
+fn socket_request<B>(mut req: Request<B>) -> Request<B> {
     if req.uri().path().starts_with(LEGACY_PREFIX) {
         let query = req
             .uri()
@@ -217,7 +222,41 @@ fn legacy_path<B>(mut req: Request<B>) -> Request<B> {
             *req.uri_mut() = uri;
         }
     }
+    if req.uri().path().starts_with("/socket.io/") {
+        detach_head(&mut req);
+    }
     req
+}
+
+/// engineioxide keeps every socket's request head (`SocketRef::req_parts`) for as long as the
+/// socket lives. hyper parses header values and the URI as slices of the connection's read
+/// buffer (8 to 16 KiB), so keeping a few header bytes kept the whole buffer: 16 KiB of an idle
+/// WebSocket connection's 30 KiB (valgrind massif). With the head copied into allocations of
+/// its own, hyper frees the buffer once the connection is upgraded.
+fn detach_head<B>(req: &mut Request<B>) {
+    let shared = std::mem::take(req.headers_mut());
+    let mut owned = HeaderMap::with_capacity(shared.len());
+    let mut name: Option<HeaderName> = None;
+    for (next, value) in shared {
+        // `into_iter` names a header once, then gives its further values without a name.
+        if let Some(next) = next {
+            name = Some(next);
+        }
+        let Some(name) = name.clone() else { continue };
+        let mut copy = HeaderValue::from_bytes(value.as_bytes()).unwrap_or(value.clone());
+        copy.set_sensitive(value.is_sensitive());
+        owned.append(name, copy);
+    }
+    *req.headers_mut() = owned;
+    if let Ok(uri) = Uri::try_from(req.uri().to_string()) {
+        *req.uri_mut() = uri;
+    }
+    // axum's router put a copy of the URI as it arrived into the extensions.
+    if let Some(OriginalUri(original)) = req.extensions_mut().remove::<OriginalUri>()
+        && let Ok(uri) = Uri::try_from(original.to_string())
+    {
+        req.extensions_mut().insert(OriginalUri(uri));
+    }
 }
 
 /// Connect middleware, after `authenticate`: rooms and event handlers. socketioxide sends the
@@ -255,4 +294,92 @@ async fn on_disconnect<A: Adapter>(socket: SocketRef<A>, io: SocketIo<A>, State(
     ctx.stats.connected.fetch_sub(1, Ordering::Relaxed);
     legacy::on_disconnect(&socket, &ctx).await;
     channels::on_disconnect(&socket, &io, &ctx).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    /// A request whose header values and URI are slices of one buffer, as hyper parses them.
+    fn parsed_like_hyper(buffer: &Bytes, path: &str) -> Request<()> {
+        let slice = |s: &str| {
+            let at = buffer
+                .windows(s.len())
+                .position(|w| w == s.as_bytes())
+                .expect("in the buffer");
+            buffer.slice(at..at + s.len())
+        };
+        let uri = Uri::from_maybe_shared(slice(path)).expect("uri");
+        let mut req = Request::builder()
+            .uri(uri.clone())
+            .body(())
+            .expect("request");
+        let headers = req.headers_mut();
+        for (name, value) in [
+            ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ("x-forwarded-for", "10.0.0.1"),
+            ("x-forwarded-for", "10.0.0.2"),
+            ("authorization", "Bearer abc"),
+        ] {
+            let mut v = HeaderValue::from_maybe_shared(slice(value)).expect("value");
+            v.set_sensitive(name == "authorization");
+            headers.append(HeaderName::from_static(name), v);
+        }
+        req.extensions_mut().insert(OriginalUri(uri));
+        req
+    }
+
+    fn inside(buffer: &Bytes, bytes: &[u8]) -> bool {
+        let range = buffer.as_ptr_range();
+        range.contains(&bytes.as_ptr())
+    }
+
+    #[test]
+    fn socket_requests_keep_nothing_of_the_read_buffer() {
+        let buffer = Bytes::from(
+            "GET /community/chat/socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n\
+             sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nx-forwarded-for: 10.0.0.1\r\n\
+             x-forwarded-for: 10.0.0.2\r\nauthorization: Bearer abc\r\n\r\n",
+        );
+        let req = socket_request(parsed_like_hyper(
+            &buffer,
+            "/community/chat/socket.io/?EIO=4&transport=websocket",
+        ));
+        // The legacy prefix is rewritten, the query kept.
+        assert_eq!(req.uri(), "/socket.io/?EIO=4&transport=websocket");
+        // Every value kept, in order, with its sensitivity; none points into the buffer.
+        let forwarded: Vec<_> = req.headers().get_all("x-forwarded-for").iter().collect();
+        assert_eq!(forwarded, ["10.0.0.1", "10.0.0.2"]);
+        assert_eq!(
+            req.headers()["sec-websocket-key"],
+            "dGhlIHNhbXBsZSBub25jZQ=="
+        );
+        assert!(req.headers()["authorization"].is_sensitive());
+        assert_eq!(req.headers().len(), 4);
+        for value in req.headers().values() {
+            assert!(
+                !inside(&buffer, value.as_bytes()),
+                "{value:?} still in the buffer"
+            );
+        }
+        assert!(!inside(&buffer, req.uri().path().as_bytes()));
+        let original = &req.extensions().get::<OriginalUri>().expect("kept").0;
+        assert_eq!(
+            original,
+            "/community/chat/socket.io/?EIO=4&transport=websocket"
+        );
+        assert!(!inside(&buffer, original.path().as_bytes()));
+    }
+
+    #[test]
+    fn other_requests_pass_untouched() {
+        let buffer = Bytes::from(
+            "GET /channels?x=1 HTTP/1.1\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nx-forwarded-for: 10.0.0.1\r\n10.0.0.2\r\nauthorization: Bearer abc\r\n",
+        );
+        let req = socket_request(parsed_like_hyper(&buffer, "/channels?x=1"));
+        assert_eq!(req.uri(), "/channels?x=1");
+        // REST requests do not outlive their handler: no copy needed.
+        assert!(inside(&buffer, req.uri().path().as_bytes()));
+    }
 }
