@@ -22,8 +22,8 @@ TEST_DBS=${TEST_DBS:-"sqlite postgres mysql"}
 RUN_DIR=$(mktemp -d /tmp/ninecloud-test.XXXXXX)
 PIDS=()
 
-step() { printf '\n==> %s\n' "$*"; }
-die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 
 cleanup() {
   # The blue/green test's colours and Nginx (started by deploy.sh, not by this script).
@@ -37,86 +37,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-APT_UPDATED=0
-apt_install() {
-  command -v apt-get >/dev/null || die "need $* but apt-get is not available; install it by hand"
-  if [ "$APT_UPDATED" = 0 ]; then
-    apt-get update -qq >/dev/null
-    APT_UPDATED=1
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
-
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-wait_port() { # port, name, log
-  for _ in $(seq 1 150); do
-    if (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.2
-  done
-  cat "$3" >&2 || true
-  die "$2 did not start listening on 127.0.0.1:$1"
-}
-
 # ---------------------------------------------------------------------------------------------
 step "services: PostgreSQL, MariaDB, Redis"
-
-ensure_postgres() {
-  if ! command -v pg_ctlcluster >/dev/null; then
-    echo "installing PostgreSQL"
-    apt_install postgresql
-  fi
-  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
-    local ver
-    ver=$(ls /etc/postgresql | sort -V | tail -n1)
-    as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
-    for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.2; done
-    pg_isready -q -h 127.0.0.1 -p 5432 || die "PostgreSQL did not start"
-  fi
-  # A password role of our own works whatever pg_hba.conf says for TCP (trust or scram).
-  as_root su postgres -s /bin/sh -c "psql -q -v ON_ERROR_STOP=1 -c \"DO \\\$\\\$ BEGIN
-      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'nctest') THEN
-        CREATE ROLE nctest LOGIN SUPERUSER PASSWORD 'nctest';
-      END IF; END \\\$\\\$;\"" >/dev/null
-  export TEST_POSTGRES_URL="postgres://nctest:nctest@127.0.0.1:5432/postgres"
-}
-
-ensure_mariadb() {
-  if ! command -v mariadbd >/dev/null && [ ! -x /usr/sbin/mariadbd ]; then
-    echo "installing MariaDB"
-    apt_install mariadb-server
-  fi
-  if ! mariadb-admin ping --silent >/dev/null 2>&1; then
-    as_root mkdir -p /run/mysqld && as_root chown mysql:mysql /run/mysqld 2>/dev/null || true
-    as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
-    for _ in $(seq 1 100); do mariadb-admin ping --silent >/dev/null 2>&1 && break; sleep 0.2; done
-    mariadb-admin ping --silent >/dev/null 2>&1 || die "MariaDB did not start"
-  fi
-  # root may use socket authentication only; the tests log in over TCP as a user of their own.
-  as_root mariadb -uroot -e "
-    CREATE USER IF NOT EXISTS 'nctest'@'localhost' IDENTIFIED BY 'nctest';
-    CREATE USER IF NOT EXISTS 'nctest'@'127.0.0.1' IDENTIFIED BY 'nctest';
-    CREATE USER IF NOT EXISTS 'nctest'@'%' IDENTIFIED BY 'nctest';
-    GRANT ALL PRIVILEGES ON *.* TO 'nctest'@'localhost';
-    GRANT ALL PRIVILEGES ON *.* TO 'nctest'@'127.0.0.1';
-    GRANT ALL PRIVILEGES ON *.* TO 'nctest'@'%';
-    FLUSH PRIVILEGES;"
-  export TEST_MYSQL_URL="mysql://nctest:nctest@127.0.0.1:3306/mysql"
-}
-
-ensure_redis() {
-  command -v redis-server >/dev/null || { echo "installing Redis"; apt_install redis-server; }
-  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
-    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
-      --dir /tmp --logfile /tmp/ninecloud-test-redis.log
-    for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.2; done
-  fi
-  export TEST_REDIS_URL="redis://127.0.0.1:6379"
-}
 
 drop_leftover_databases() {
   # Each test makes its own nct_* database; clear out those of earlier runs.
@@ -143,8 +65,7 @@ if ! command -v s3s-fs >/dev/null; then
   echo "installing s3s-fs (an S3-compatible server) with cargo; this takes a few minutes once"
   cargo install -q s3s-fs@0.14.1 --locked --features binary
 fi
-command -v secantusd-py >/dev/null || python3 -m pip install -q SecantusDB \
-  || python3 -m pip install -q --break-system-packages SecantusDB
+ensure_secantus
 (cd tests && npm ci --no-audit --no-fund --loglevel=error)
 
 SMTP_PORT=$(free_port)
@@ -272,22 +193,7 @@ step "benchmark harness smoke run (scripts/bench.sh --quick, debug builds; no ti
 cargo build -q -p ninecloud-bench
 if BENCH_BIN="$CARGO_TARGET_DIR/debug" BENCH_OUT="$RUN_DIR/bench" scripts/bench.sh --quick \
   >"$RUN_DIR/bench.log" 2>&1; then
-  python3 - "$RUN_DIR/bench" <<'PY' || FAILED+=("benchmark harness")
-import json, pathlib, sys
-out = pathlib.Path(sys.argv[1])
-problems = []
-for scenario in ("idle", "fanout"):
-    rows = [json.loads(l) for l in (out / f"{scenario}.jsonl").read_text().splitlines()]
-    if {r["server"] for r in rows} != {"ninecloud", "node", "baseline"}:
-        problems.append(f"{scenario}: not every server measured")
-    for r in rows:
-        if r["connected"] != r["clients"] or r["server_rss_kib_peak"] <= 0 or r["server_cpu_s"] < 0:
-            problems.append(f"{scenario} {r['server']} {r['level']}: incomplete record {r}")
-        if scenario == "fanout" and (r["acked"] == 0 or r["delivered"] == 0):
-            problems.append(f"{scenario} {r['server']} {r['level']}: nothing delivered")
-print("\n".join(problems) or "benchmark harness: every scenario measured on every server")
-sys.exit(1 if problems else 0)
-PY
+  python3 tests/bench/check_results.py "$RUN_DIR/bench" || FAILED+=("benchmark harness")
 else
   tail -n 30 "$RUN_DIR/bench.log" >&2
   FAILED+=("benchmark harness")
