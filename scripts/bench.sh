@@ -1,66 +1,114 @@
 #!/usr/bin/env bash
 # ninecloud against the Node.js socket.io server it replaces, side by side, in one run.
 #
-#   scripts/bench.sh            the full run (tens of minutes)
-#   scripts/bench.sh --quick    every scenario at small scale (the test suite runs this once)
+#   scripts/bench.sh            the full run (about 20 minutes); writes BENCHMARKS.md
+#   scripts/bench.sh --quick    every scenario at small scale, about a minute (the test suite
+#                               runs this once as a smoke test of the harness)
 #
 # Builds ninecloud and bench/ in release mode, installs the Node reference (bench/node) from
-# npm, then for each scenario starts each server fresh on loopback, drives it with
-# bench's loadgen, and reads the server's CPU time and memory from /proc/<pid>.
-# Results: bench/results/<scenario>.jsonl (one JSON line per server and load level).
-# Nothing here asserts a timing.
+# npm, starts PostgreSQL and a MongoDB-wire server when missing (scenario 4), then for each
+# scenario and load level starts each server fresh on loopback, drives it with bench's loadgen,
+# and reads the server's CPU time and memory from /proc/<pid>. With two or more cores the
+# server runs on one core and the load generator on another (taskset), so every server gets
+# the same single core and the load generator never competes with it.
+#
+# Scenarios (each against ninecloud, Node's socket.io 4 and, where it applies, the raw
+# WebSocket baseline):
+#   1 idle       N connections held: RSS per connection, connect rate
+#   2 fanout     one room of C clients, 10 senders, rising message rates
+#   3 rooms      R rooms of C clients, one sender per room (the channel dialect)
+#   4 persisted  a small room at high message rates with ninecloud's chat log in SQLite,
+#                PostgreSQL and MongoDB (every message stored before it is broadcast)
+# ninecloud runs as shipped: scenarios 2 and 3 also store every message (SQLite, the default);
+# Node's reference stores nothing.
+#
+# Results: bench/results/<scenario>.jsonl (one JSON line per server and level), meta.md,
+# report.md (tables with ratios against Node, and the aims met or not) and latency.png;
+# the full run copies the report into BENCHMARKS.md. Nothing here asserts a timing.
+#
+# Settings: BENCH_OUT (results folder), BENCH_BIN (a folder with ninecloud, loadgen, wsbaseline
+# and benchreport already built), BENCH_PIN=0 (no CPU pinning), and the scale variables below.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/ninecloud/target}
 QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
+COMMAND="scripts/bench.sh${1:+ $1}"
 OUT=${BENCH_OUT:-$ROOT/bench/results}
 RUN=$(mktemp -d /tmp/ninecloud-bench.XXXXXX)
 SERVER_PID=
+PIDS=()
 mkdir -p "$OUT"
 
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  for pid in "${PIDS[@]:-}"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+  [ -n "${PG_DB:-}" ] && psql "$TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1
   rm -rf "$RUN"
 }
 trap cleanup EXIT
 
-step() { printf '\n==> %s\n' "$*"; }
-die() { printf 'bench.sh: %s\n' "$*" >&2; exit 1; }
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
 step "building (release) and installing the Node reference"
 if [ -n "${BENCH_BIN:-}" ]; then
-  BIN=$BENCH_BIN # a folder with ninecloud, loadgen and wsbaseline already built
+  BIN=$BENCH_BIN
 else
   cargo build -q --release -p ninecloud -p ninecloud-bench
   BIN=$CARGO_TARGET_DIR/release
 fi
+command -v node >/dev/null || apt_install nodejs npm
 (cd bench/node && npm ci --no-audit --no-fund --loglevel=error)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_install fonts-dejavu-core
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
+# One core for the server, another for the load generator.
+SERVER_ON=()
+LOADGEN_ON=()
+PINNING="none (BENCH_PIN=0 or a single core): server and load generator share the cores"
+if [ "${BENCH_PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  SERVER_ON=(taskset -c 1)
+  LOADGEN_ON=(taskset -c 0)
+  PINNING="server on CPU 1, load generator on CPU 0 (taskset)"
+fi
+
+step "scenario 4's chat logs: PostgreSQL and a MongoDB-wire server"
+ensure_postgres
+PG_DB="ncbench_$RANDOM$RANDOM"
+ensure_secantus
+MONGO_PORT=$(free_port)
+secantusd-py --host 127.0.0.1 --port "$MONGO_PORT" --storage-path :memory: >"$RUN/mongo.log" 2>&1 &
+PIDS+=($!)
+wait_port "$MONGO_PORT" SecantusDB "$RUN/mongo.log"
+
 # --- servers ----------------------------------------------------------------------------------
-start_server() { # kind, port
+start_server() { # kind, port, extra environment for ninecloud...
   local kind=$1 port=$2
+  shift 2
   case $kind in
     ninecloud)
       mkdir -p "$RUN/nc-$port"
-      # shellcheck disable=SC2086 # NC_ENV: extra settings, split on purpose
-      env PORT="$port" HOST=127.0.0.1 DATA_DIR="$RUN/nc-$port" RUST_LOG=warn \
-        CHAT_RATE_LIMIT_PER_MINUTE=0 SOCKET_BUFFER_SIZE=65536 ${NC_ENV:-} \
-        "$BIN/ninecloud" >"$RUN/server.log" 2>&1 &
+      # As shipped, but for the per-user chat and sign-in rate limits (a benchmark is one
+      # user sending fast). ninecloud::mail at info: the sign-up code is in the log.
+      env PORT="$port" HOST=127.0.0.1 DATA_DIR="$RUN/nc-$port" RUST_LOG=warn,ninecloud::mail=info \
+        CHAT_RATE_LIMIT_PER_MINUTE=0 AUTH_RATE_LIMIT_PER_MINUTE=0 "$@" \
+        "${SERVER_ON[@]}" "$BIN/ninecloud" >"$RUN/server.log" 2>&1 &
       ;;
-    node) node bench/node/server.mjs "$port" >"$RUN/server.log" 2>&1 & ;;
-    baseline) "$BIN/wsbaseline" "127.0.0.1:$port" >"$RUN/server.log" 2>&1 & ;;
+    node) "${SERVER_ON[@]}" node bench/node/server.mjs "$port" >"$RUN/server.log" 2>&1 & ;;
+    baseline) "${SERVER_ON[@]}" "$BIN/wsbaseline" "127.0.0.1:$port" >"$RUN/server.log" 2>&1 & ;;
   esac
   SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+  for _ in $(seq 1 150); do
+    if [ "$kind" = ninecloud ]; then
+      PORT=$port "$BIN/ninecloud" healthcheck >/dev/null 2>&1 && return 0
+    else
+      (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.1
   done
   cat "$RUN/server.log" >&2
@@ -80,15 +128,13 @@ cpu_seconds() {
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status"; }
 
 # loadgen against the running server; adds the server's CPU and memory to its JSON line.
-measure() { # scenario, kind, level, loadgen args...
-  local scenario=$1 kind=$2 level=$3
-  shift 3
-  local proto=()
-  [ "$kind" = baseline ] && proto=(--protocol raw)
-  local cpu0 rss0 report cpu1 rss1 peak=0 r
+measure() { # scenario, kind, level, store, loadgen args...
+  local scenario=$1 kind=$2 level=$3 store=$4
+  shift 4
+  local cpu0 rss0 cpu1 peak=0 r
   cpu0=$(cpu_seconds)
   rss0=$(rss_kib)
-  "$BIN/loadgen" --addr "127.0.0.1:$PORT" "${proto[@]}" --compact "$@" >"$RUN/report.json" &
+  "${LOADGEN_ON[@]}" "$BIN/loadgen" --addr "127.0.0.1:$PORT" --compact "$@" >"$RUN/report.json" &
   local lg=$!
   # The peak resident memory while the load runs (connections held, queues full).
   while kill -0 "$lg" 2>/dev/null; do
@@ -96,48 +142,124 @@ measure() { # scenario, kind, level, loadgen args...
     [ "$r" -gt "$peak" ] && peak=$r
     sleep 0.2
   done
-  wait "$lg" || die "loadgen failed against $kind"
-  report=$(cat "$RUN/report.json")
+  wait "$lg" || die "loadgen failed against $kind ($scenario, $level)"
   cpu1=$(cpu_seconds)
-  rss1=$peak
-  python3 - "$report" "$scenario" "$kind" "$level" "$cpu0" "$cpu1" "$rss0" "$rss1" <<'PY' | tee -a "$OUT/$scenario.jsonl"
+  python3 - "$RUN/report.json" "$scenario" "$kind" "$level" "$store" "$cpu0" "$cpu1" "$rss0" "$peak" \
+    <<'PY' | tee -a "$OUT/$scenario.jsonl"
 import json, sys
-r = json.loads(sys.argv[1])
-scenario, kind, level = sys.argv[2], sys.argv[3], sys.argv[4]
-cpu0, cpu1, rss0, rss1 = map(float, sys.argv[5:9])
-r.update(scenario=scenario, server=kind, level=level, server_cpu_s=round(cpu1 - cpu0, 3),
-         server_rss_kib_before=rss0, server_rss_kib_peak=rss1)
+r = json.load(open(sys.argv[1]))
+scenario, kind, level, store = sys.argv[2:6]
+cpu0, cpu1, rss0, peak = map(float, sys.argv[6:10])
+r.update(scenario=scenario, server=kind, level=level, store=store or None,
+         server_cpu_s=round(cpu1 - cpu0, 3), server_rss_kib_before=rss0,
+         server_rss_kib_peak=max(peak, rss0))
 print(json.dumps(r))
 PY
 }
 
 if [ $QUICK = 1 ]; then
-  IDLE_CLIENTS=500; FAN_CLIENTS=100; FAN_RATES="100 400"; FAN_SECONDS=3
+  IDLE_CLIENTS=500
+  FAN_CLIENTS=100; FAN_RATES="100 400"
+  ROOMS=5; ROOM_CLIENTS=10; ROOM_RATES="100 400"
+  PERSIST_CLIENTS=10; PERSIST_RATES="200"
+  SECONDS_PER_LEVEL=2; DRAIN=1
 else
-  IDLE_CLIENTS=${IDLE_CLIENTS:-20000}; FAN_CLIENTS=${FAN_CLIENTS:-500}
-  FAN_RATES=${FAN_RATES:-"100 200 400 800 1600"}; FAN_SECONDS=${FAN_SECONDS:-15}
+  IDLE_CLIENTS=${IDLE_CLIENTS:-20000}
+  FAN_CLIENTS=${FAN_CLIENTS:-500}; FAN_RATES=${FAN_RATES:-"25 50 100 200 400 800 1600"}
+  ROOMS=${ROOMS:-100}; ROOM_CLIENTS=${ROOM_CLIENTS:-20}
+  ROOM_RATES=${ROOM_RATES:-"500 1000 2000 4000 8000"}
+  PERSIST_CLIENTS=${PERSIST_CLIENTS:-10}; PERSIST_RATES=${PERSIST_RATES:-"500 1000 2000 4000 8000"}
+  SECONDS_PER_LEVEL=${SECONDS_PER_LEVEL:-10}; DRAIN=${DRAIN:-3}
 fi
-rm -f "$OUT"/idle.jsonl "$OUT"/fanout.jsonl
+rm -f "$OUT"/{idle,fanout,rooms,persisted}.jsonl "$OUT"/report.md "$OUT"/latency.png
 
 step "scenario 1, idle: $IDLE_CLIENTS connections held"
 for kind in ninecloud node baseline; do
   PORT=$(free_port)
   start_server "$kind" "$PORT"
-  measure idle "$kind" "$IDLE_CLIENTS" --clients "$IDLE_CLIENTS" --connect-rate 2000 \
-    --senders 0 --no-login --duration 3 --drain 0 >/dev/null
+  proto=nine
+  [ "$kind" = baseline ] && proto=raw
+  measure idle "$kind" "$IDLE_CLIENTS" "" --protocol "$proto" --clients "$IDLE_CLIENTS" \
+    --connect-rate 2000 --senders 0 --no-login --duration 3 --drain 0 >/dev/null
   stop_server
 done
 
-step "scenario 2, fan-out: one room of $FAN_CLIENTS clients, 10 senders, rates $FAN_RATES/s"
+step "scenario 2, fan-out: one room of $FAN_CLIENTS clients, 10 senders, $FAN_RATES msg/s"
 for kind in ninecloud node baseline; do
   for rate in $FAN_RATES; do
     PORT=$(free_port)
     start_server "$kind" "$PORT"
-    measure fanout "$kind" "$rate" --clients "$FAN_CLIENTS" --senders 10 --rate "$rate" \
-      --duration "$FAN_SECONDS" --drain 3 >/dev/null
+    proto=nine
+    [ "$kind" = baseline ] && proto=raw
+    measure fanout "$kind" "$rate" "" --protocol "$proto" --clients "$FAN_CLIENTS" --senders 10 \
+      --rate "$rate" --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null
     stop_server
   done
 done
 
+step "scenario 3, many rooms: $ROOMS rooms of $ROOM_CLIENTS clients, one sender each, $ROOM_RATES msg/s"
+NODE_CHANNELS=$(seq -s, 1 "$ROOMS")
+for kind in ninecloud node; do
+  for rate in $ROOM_RATES; do
+    PORT=$(free_port)
+    start_server "$kind" "$PORT"
+    if [ "$kind" = ninecloud ]; then
+      read -r LOADGEN_TOKEN channels < <(python3 bench/channels_setup.py \
+        "http://127.0.0.1:$PORT" "$RUN/server.log" "$ROOMS")
+      export LOADGEN_TOKEN
+    else
+      channels=$NODE_CHANNELS
+    fi
+    measure rooms "$kind" "$rate" "" --protocol channels --channels "$channels" \
+      --clients $((ROOMS * ROOM_CLIENTS)) --senders "$ROOMS" --rate "$rate" \
+      --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null
+    stop_server
+  done
+done
+unset LOADGEN_TOKEN
+
+step "scenario 4, persisted chat: $PERSIST_CLIENTS clients, 10 senders, $PERSIST_RATES msg/s"
+psql "$TEST_POSTGRES_URL" -qc "CREATE DATABASE $PG_DB" >/dev/null
+for store in sqlite postgres mongodb node; do
+  for rate in $PERSIST_RATES; do
+    PORT=$(free_port)
+    case $store in
+      sqlite) start_server ninecloud "$PORT" ;;
+      postgres) start_server ninecloud "$PORT" DATABASE_URL="${TEST_POSTGRES_URL%/postgres}/$PG_DB" ;;
+      mongodb) start_server ninecloud "$PORT" \
+        MONGO_DB="mongodb://127.0.0.1:$MONGO_PORT/bench$rate?retryWrites=false" ;;
+      node) start_server node "$PORT" ;;
+    esac
+    kind=ninecloud tag=$store
+    [ "$store" = node ] && kind=node tag=
+    measure persisted "$kind" "$rate" "$tag" --protocol nine --clients "$PERSIST_CLIENTS" \
+      --senders 10 --rate "$rate" --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null
+    stop_server
+  done
+done
+
+# --- report -----------------------------------------------------------------------------------
+step "report"
+{
+  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') with \`$COMMAND\`$([ $QUICK = 1 ] && echo ' (quick: small scale, not a result)')."
+  echo
+  echo "| | |"
+  echo "|---|---|"
+  echo "| machine | $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r) |"
+  echo "| pinning | $PINNING |"
+  echo "| ninecloud | $(git rev-parse --short HEAD 2>/dev/null || echo unknown), release build, $(rustc --version 2>/dev/null | cut -d' ' -f1-2); defaults but \`CHAT_RATE_LIMIT_PER_MINUTE=0\`; SQLite chat log unless named |"
+  echo "| reference | Node.js $(node --version), socket.io $(node -p "require('./bench/node/node_modules/socket.io/package.json').version"), default settings, no store |"
+  echo "| baseline | wsbaseline: tokio + tungstenite broadcast, no Socket.IO framing, no acknowledgements |"
+  echo "| load | loadgen, Engine.IO 4 / Socket.IO 5 over WebSocket; $SECONDS_PER_LEVEL s of sending per level and $DRAIN s to drain; a fresh server for every level |"
+  echo "| MongoDB | SecantusDB (a MongoDB-wire server in Python), \`retryWrites=false\` |"
+} >"$OUT/meta.md"
+"$BIN/benchreport" "$OUT" >/dev/null
+if [ $QUICK = 0 ] && [ -z "${BENCH_OUT:-}" ]; then
+  {
+    echo "<!-- Written by scripts/bench.sh from bench/results/; rerun it to refresh. -->"
+    sed 's|](latency.png)|](bench/results/latency.png)|' "$OUT/report.md"
+  } >"$ROOT/BENCHMARKS.md"
+  echo "BENCHMARKS.md updated"
+fi
 step "results in $OUT"
 ls -1 "$OUT"

@@ -1,10 +1,16 @@
-//! `loadgen`: Socket.IO load over WebSocket (Engine.IO v4, Socket.IO protocol v5), speaking the
-//! NINE Cloud chat dialect: `login(name)` and `sendMessage(text)` with acknowledgements, and the
-//! broadcast `message` `{chat, user, ...}` every client receives.
+//! `loadgen`: Socket.IO load over WebSocket (Engine.IO v4, Socket.IO protocol v5), in one of
+//! ninecloud's two dialects:
+//! - `nine` (the NINE Cloud community chat): `login(name)` and `sendMessage(text)` with
+//!   acknowledgements, and the broadcast `message` `{chat, user, ...}` every client receives;
+//! - `channels` (Everyone's friend): the handshake carries `auth: {token}`, each client sends
+//!   `channel:join {channelId}` for one of `--channels` (client *i* takes the *i mod R*-th), and
+//!   `channel:message {channelId, text}` is broadcast as `channel:message` to that room only;
 //!
-//! Opens `--clients` connections at `--connect-rate` per second, logs each in, lets the first
-//! `--senders` of them send `--rate` messages per second in all (or `--burst` at once every
-//! second), for `--duration` seconds, then waits `--drain` seconds for the last deliveries.
+//! or `raw` WebSocket text frames for the baseline server (`wsbaseline`).
+//!
+//! Opens `--clients` connections at `--connect-rate` per second, logs or joins each in, lets the
+//! first `--senders` of them send `--rate` messages per second in all (or `--burst` at once
+//! every second), for `--duration` seconds, then waits `--drain` seconds for the last deliveries.
 //! Every message carries its sender, its number and its send time (µs on this process's clock),
 //! so each receiver measures delivery latency and notices missing and duplicate messages.
 //! Prints one JSON object with the results. Bounded in clients and time; loopback only.
@@ -26,7 +32,12 @@ use tokio_tungstenite::tungstenite::Message;
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 enum Protocol {
-    Socketio,
+    /// The NINE Cloud dialect (`login`, `sendMessage`, broadcast `message`).
+    #[value(alias = "socketio")]
+    Nine,
+    /// The channel dialect (`channel:join`, `channel:message`), one room per channel id.
+    Channels,
+    /// Plain WebSocket text frames, each broadcast to every client (`wsbaseline`).
     Raw,
 }
 
@@ -63,10 +74,18 @@ struct Args {
     /// Seconds a connection and login may take before it counts as failed.
     #[arg(long, default_value_t = 10.0)]
     connect_timeout: f64,
-    /// `socketio` (the NINE Cloud dialect), or `raw`: plain WebSocket text frames, each one
-    /// broadcast to every client, no acknowledgements (the baseline server, `wsbaseline`).
-    #[arg(long, value_enum, default_value_t = Protocol::Socketio)]
+    /// `nine` (the NINE Cloud dialect), `channels` (the channel dialect, rooms), or `raw`: plain
+    /// WebSocket text frames, each one broadcast to every client, no acknowledgements (the
+    /// baseline server, `wsbaseline`).
+    #[arg(long, value_enum, default_value_t = Protocol::Nine)]
     protocol: Protocol,
+    /// With `--protocol channels`: the channel ids, comma-separated; client *i* joins the
+    /// *(i mod R)*-th, so the first R clients (the senders, with `--senders R`) cover every room.
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    channels: Vec<i64>,
+    /// With `--protocol channels`: the access token sent as the handshake's `auth.token`.
+    #[arg(long, env = "LOADGEN_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     /// Connect without `login` (the idle scenario: a login is broadcast to everyone, which
     /// with thousands of clients would be a storm, not idleness).
     #[arg(long)]
@@ -153,6 +172,7 @@ struct Counters {
 struct Report {
     clients: usize,
     senders: usize,
+    rooms: usize,
     connected: u64,
     connect_failures: u64,
     connect_ms_p50: f64,
@@ -172,6 +192,22 @@ struct Report {
     latency_ms_p999: f64,
     latency_ms_max: f64,
     send_seconds: f64,
+    /// The load generator's own CPU time (user + system) over the whole run: near the run's
+    /// length on its core means the generator, not the server, set the pace.
+    loadgen_cpu_s: f64,
+}
+
+/// This process's CPU time (user + system), from /proc/self/stat (USER_HZ is 100 on Linux).
+fn own_cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            // The fields after the parenthesised command name; utime and stime are 14 and 15.
+            let rest = stat.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+        })
+        .unwrap_or(0.0)
 }
 
 struct Shared {
@@ -183,11 +219,18 @@ struct Shared {
     counters: Counters,
     /// Acknowledged message numbers per sender (each sender numbers from 0).
     acked_upto: Vec<AtomicU64>,
+    /// Connected clients per room (one room but for `--protocol channels`).
+    in_room: Vec<AtomicU64>,
 }
 
 impl Shared {
     fn now_us(&self) -> u64 {
         self.start.elapsed().as_micros() as u64
+    }
+
+    /// The room (an index into `--channels`) client `index` joins.
+    fn room_of(&self, index: usize) -> usize {
+        index % self.in_room.len()
     }
 }
 
@@ -206,7 +249,7 @@ async fn connect(shared: &Shared, index: usize) -> anyhow::Result<Ws> {
         }
     );
     let url = match args.protocol {
-        Protocol::Socketio => url,
+        Protocol::Nine | Protocol::Channels => url,
         Protocol::Raw => format!("ws://{}/", args.addr),
     };
     let stream = tokio::net::TcpStream::connect(args.addr).await?;
@@ -222,7 +265,13 @@ async fn connect(shared: &Shared, index: usize) -> anyhow::Result<Ws> {
     if !open.starts_with('0') {
         bail!("expected the Engine.IO open packet, got {open:?}");
     }
-    ws.send(Message::text("40")).await?;
+    let connect = match &args.token {
+        Some(token) if args.protocol == Protocol::Channels => {
+            format!("40{}", serde_json::json!({ "token": token }))
+        }
+        _ => "40".to_string(),
+    };
+    ws.send(Message::text(connect)).await?;
     loop {
         let p = next_text(&mut ws).await?;
         if p.starts_with("40") {
@@ -235,16 +284,20 @@ async fn connect(shared: &Shared, index: usize) -> anyhow::Result<Ws> {
     if args.no_login {
         return Ok(ws);
     }
-    ws.send(Message::text(format!(
-        "420{}",
-        serde_json::json!(["login", format!("bench {index}")])
-    )))
-    .await?;
+    // Ack id 0 for the login or join; messages use 1, 2, ...
+    let hello = match args.protocol {
+        Protocol::Channels => serde_json::json!([
+            "channel:join",
+            { "channelId": args.channels[shared.room_of(index)] }
+        ]),
+        _ => serde_json::json!(["login", format!("bench {index}")]),
+    };
+    ws.send(Message::text(format!("420{hello}"))).await?;
     loop {
         let p = next_text(&mut ws).await?;
         if let Some(ack) = p.strip_prefix("430") {
             if !ack.contains("\"ok\":true") {
-                bail!("login refused: {ack}");
+                bail!("login or join refused: {ack}");
             }
             return Ok(ws);
         }
@@ -298,6 +351,7 @@ async fn client(
         .await
         .record(began.elapsed().as_micros().max(1) as u64);
     shared.counters.connected.fetch_add(1, Ordering::Relaxed);
+    shared.in_room[shared.room_of(index)].fetch_add(1, Ordering::Relaxed);
     shared
         .counters
         .last_connected_us
@@ -337,9 +391,17 @@ async fn client(
                     // Ack ids are the message numbers + 1 (login used 0).
                     let text = payload(index, n, shared.now_us());
                     let packet = match args.protocol {
-                        Protocol::Socketio => {
+                        Protocol::Nine => {
                             format!("42{}{}", n + 1, serde_json::json!(["sendMessage", text]))
                         }
+                        Protocol::Channels => format!(
+                            "42{}{}",
+                            n + 1,
+                            serde_json::json!([
+                                "channel:message",
+                                { "channelId": args.channels[shared.room_of(index)], "text": text }
+                            ])
+                        ),
                         Protocol::Raw => text,
                     };
                     if ws.send(Message::text(packet)).await.is_err() {
@@ -371,7 +433,7 @@ async fn client(
                 } else if text.as_str() == "2" {
                     let _ = ws.send(Message::text("3")).await;
                 } else if let Some(rest) = text.strip_prefix("42") {
-                    if let Some((sender, num, t)) = delivered_message(rest) {
+                    if let Some((sender, num, t)) = delivered_message(args.protocol, rest) {
                         local.record(sender, num, now.saturating_sub(t));
                     }
                 } else if let Some(rest) = text.strip_prefix("43") {
@@ -392,15 +454,20 @@ async fn client(
     totals.lock().await.add(local);
 }
 
-/// `["message",{…,"chat":"b|..",…}]` → (sender, number, send time). Runs once per delivery,
-/// on the same cores as the server under test: a scan for the `chat` field, not a JSON parse
-/// (both servers write compact JSON, and the benchmark payload holds no escapes).
-fn delivered_message(rest: &str) -> Option<(usize, u64, u64)> {
-    const CHAT: &str = "\"chat\":\"";
-    let body = rest.strip_prefix("[\"message\",")?;
-    let start = body.find("\"chat\":\"b|")? + CHAT.len();
-    let len = body[start..].find('"')?;
-    parse_payload(&body[start..start + len])
+/// `["message",{…,"chat":"b|..",…}]` (or `["channel:message",{…,"text":"b|..",…}]`) →
+/// (sender, number, send time). Runs once per delivery, on the same machine as the server
+/// under test: a scan for the field, not a JSON parse (both servers write compact JSON, and the
+/// benchmark payload holds no escapes).
+fn delivered_message(protocol: Protocol, rest: &str) -> Option<(usize, u64, u64)> {
+    let (event, field) = match protocol {
+        Protocol::Channels => ("[\"channel:message\",", "\"text\":\""),
+        _ => ("[\"message\",", "\"chat\":\""),
+    };
+    let body = rest.strip_prefix(event)?;
+    let at = body.find(field)? + field.len();
+    let value = body[at..].strip_prefix("b|").map(|_| &body[at..])?;
+    let len = value.find('"')?;
+    parse_payload(&value[..len])
 }
 
 /// Every client's view, added up: for each sender and message number, how many clients got it.
@@ -460,14 +527,23 @@ async fn main() -> anyhow::Result<()> {
     if args.senders > args.clients {
         bail!("--senders cannot exceed --clients");
     }
-    if args.no_login && args.senders > 0 && args.protocol == Protocol::Socketio {
+    if args.no_login && args.senders > 0 && args.protocol != Protocol::Raw {
         bail!("senders must log in: --no-login needs --senders 0");
+    }
+    if args.protocol == Protocol::Channels && args.channels.is_empty() {
+        bail!("--protocol channels needs --channels");
     }
     if !(0.1..=3600.0).contains(&args.duration) {
         bail!("--duration must be between 0.1 and 3600 seconds");
     }
+    let rooms = if args.protocol == Protocol::Channels {
+        args.channels.len()
+    } else {
+        1
+    };
     let shared = Arc::new(Shared {
         acked_upto: (0..args.senders).map(|_| AtomicU64::new(0)).collect(),
+        in_room: (0..rooms).map(|_| AtomicU64::new(0)).collect(),
         args: args.clone(),
         settled: std::sync::atomic::AtomicUsize::new(0),
         settled_notify: tokio::sync::Notify::new(),
@@ -504,15 +580,16 @@ async fn main() -> anyhow::Result<()> {
     let seen = totals.lock().await;
     let c = &shared.counters;
     let connected = c.connected.load(Ordering::Relaxed);
-    // Every acknowledged message should reach every connected client (the sender too: the
-    // dialect broadcasts to the whole room).
+    // Every acknowledged message should reach every client connected to its room (the sender
+    // too: both dialects broadcast to the whole room).
     let mut expected = 0;
     let mut missing = 0;
     for (sender, upto) in shared.acked_upto.iter().enumerate() {
         let upto = upto.load(Ordering::Relaxed);
+        let receivers = shared.in_room[shared.room_of(sender)].load(Ordering::Relaxed);
         for n in 0..upto {
-            expected += connected;
-            missing += connected.saturating_sub(seen.receivers_of(sender, n));
+            expected += receivers;
+            missing += receivers.saturating_sub(seen.receivers_of(sender, n));
         }
     }
     let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
@@ -526,6 +603,7 @@ async fn main() -> anyhow::Result<()> {
     let report = Report {
         clients: args.clients,
         senders: args.senders,
+        rooms,
         connected,
         connect_failures: c.connect_failures.load(Ordering::Relaxed),
         connect_ms_p50: ms(&connect_hist, 0.5),
@@ -545,6 +623,7 @@ async fn main() -> anyhow::Result<()> {
         latency_ms_p999: ms(&seen.latency, 0.999),
         latency_ms_max: seen.latency.max() as f64 / 1000.0,
         send_seconds: args.duration,
+        loadgen_cpu_s: own_cpu_seconds(),
     };
     let out = if args.compact {
         serde_json::to_string(&report)?
@@ -596,7 +675,17 @@ mod tests {
     fn broadcast_frames_are_recognised() {
         let frame =
             r#"["message",{"_id":"x","chat":"b|2|9|500","user":{"id":"1","name":"a"},"__v":0}]"#;
-        assert_eq!(delivered_message(frame), Some((2, 9, 500)));
-        assert_eq!(delivered_message(r#"["message",{"chat":"hi"}]"#), None);
+        assert_eq!(delivered_message(Protocol::Nine, frame), Some((2, 9, 500)));
+        assert_eq!(
+            delivered_message(Protocol::Nine, r#"["message",{"chat":"hi"}]"#),
+            None
+        );
+        let frame = r#"["channel:message",{"id":"x","channelId":4,"seq":1,"userId":1,"nickname":"n","text":"b|0|3|77","createdAt":"t"}]"#;
+        assert_eq!(
+            delivered_message(Protocol::Channels, frame),
+            Some((0, 3, 77))
+        );
+        // The other dialect's event is not a delivery.
+        assert_eq!(delivered_message(Protocol::Nine, frame), None);
     }
 }

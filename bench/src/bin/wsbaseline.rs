@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 #[tokio::main]
@@ -20,13 +21,17 @@ async fn main() -> anyhow::Result<()> {
     // Deep enough that a receiver falls behind only under real overload (then it misses
     // messages, which loadgen counts).
     let (tx, _) = broadcast::channel::<Utf8Bytes>(1 << 16);
+    // engineioxide's read buffer (4 KiB), not tungstenite's default 128 KiB, so that the
+    // baseline's memory per connection compares with ninecloud's.
+    let config = WebSocketConfig::default().read_buffer_size(4096);
     println!("raw WebSocket broadcast server on {addr}");
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
         let tx = tx.clone();
         tokio::spawn(async move {
-            let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
+            let Ok(ws) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await
+            else {
                 return;
             };
             let (mut sink, mut source) = ws.split();
