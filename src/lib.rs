@@ -19,6 +19,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::app::{App, AppState};
@@ -100,6 +101,14 @@ pub async fn serve_on(
         }
         let _ = drained_tx.send(());
     };
+    // TCP_NODELAY, as Node's http server sets by default (axum::serve does not): a small
+    // frame (a chat message, an acknowledgement) goes out at once instead of waiting, under
+    // Nagle's algorithm, for the client's ACK of the previous one.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
