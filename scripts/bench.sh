@@ -22,9 +22,10 @@
 # ninecloud runs as shipped: scenarios 2 and 3 also store every message (SQLite, the default);
 # Node's reference stores nothing.
 #
-# Results: bench/results/<scenario>.jsonl (one JSON line per server and level), meta.md,
-# report.md (tables with ratios against Node, and the aims met or not) and latency.png;
-# the full run copies the report into BENCHMARKS.md. Nothing here asserts a timing.
+# Results go to bench/results/ (bench/results/quick/ for --quick): <scenario>.jsonl (one JSON
+# line per server and level), meta.md, report.md (tables with ratios against Node, and the
+# aims met or not) and latency.png. The full run also writes BENCHMARKS.md: the report, then
+# bench/analysis.md (the profiles and causes of every shortfall). Nothing here asserts a timing.
 #
 # Settings: BENCH_OUT (results folder), BENCH_BIN (a folder with ninecloud, loadgen, wsbaseline
 # and benchreport already built), BENCH_PIN=0 (no CPU pinning), and the scale variables below.
@@ -38,7 +39,8 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/ninecloud/target}
 QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 COMMAND="scripts/bench.sh${1:+ $1}"
-OUT=${BENCH_OUT:-$ROOT/bench/results}
+# A quick run never overwrites the full run's results (bench/results/ is committed).
+OUT=${BENCH_OUT:-$ROOT/bench/results$([ $QUICK = 1 ] && echo /quick)}
 RUN=$(mktemp -d /tmp/ninecloud-bench.XXXXXX)
 SERVER_PID=
 PIDS=()
@@ -65,6 +67,9 @@ command -v node >/dev/null || apt_install nodejs npm
 (cd bench/node && npm ci --no-audit --no-fund --loglevel=error)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_install fonts-dejavu-core
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+# Every connection is a file descriptor in the server and in loadgen: where the hard limit is
+# lower than what a scenario asks for (and cannot be raised), hold as many as it allows.
+FD_LIMIT=$(ulimit -n)
 
 # One core for the server, another for the load generator.
 SERVER_ON=()
@@ -171,6 +176,10 @@ else
   PERSIST_CLIENTS=${PERSIST_CLIENTS:-10}; PERSIST_RATES=${PERSIST_RATES:-"250 500 1000 2000 4000"}
   SECONDS_PER_LEVEL=${SECONDS_PER_LEVEL:-10}; DRAIN=${DRAIN:-3}
 fi
+if [ "$FD_LIMIT" != unlimited ] && [ "$IDLE_CLIENTS" -gt $((FD_LIMIT - 100)) ]; then
+  echo "open files are limited to $FD_LIMIT per process here: $((FD_LIMIT - 100)) idle clients, not $IDLE_CLIENTS"
+  IDLE_CLIENTS=$((FD_LIMIT - 100))
+fi
 rm -f "$OUT"/{idle,fanout,rooms,persisted}.jsonl "$OUT"/report.md "$OUT"/latency.png
 
 step "scenario 1, idle: $IDLE_CLIENTS connections held"
@@ -247,6 +256,7 @@ step "report"
   echo "|---|---|"
   echo "| machine | $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r) |"
   echo "| pinning | $PINNING |"
+  echo "| open files | $FD_LIMIT per process (RLIMIT_NOFILE; each connection holds one in the server and one in loadgen) |"
   echo "| ninecloud | $(git rev-parse --short HEAD 2>/dev/null || echo unknown), release build, $(rustc --version 2>/dev/null | cut -d' ' -f1-2); defaults but \`CHAT_RATE_LIMIT_PER_MINUTE=0\`; SQLite chat log unless named |"
   echo "| reference | Node.js $(node --version), socket.io $(node -p "require('./bench/node/node_modules/socket.io/package.json').version"), default settings, no store |"
   echo "| baseline | wsbaseline: tokio + tungstenite broadcast, no Socket.IO framing, no acknowledgements |"
@@ -255,9 +265,13 @@ step "report"
 } >"$OUT/meta.md"
 "$BIN/benchreport" "$OUT" >/dev/null
 if [ $QUICK = 0 ] && [ -z "${BENCH_OUT:-}" ]; then
+  # The measured report, then the profiles and causes behind each shortfall (bench/analysis.md,
+  # written by hand from the profiles; it names the run it was written against).
   {
-    echo "<!-- Written by scripts/bench.sh from bench/results/; rerun it to refresh. -->"
+    echo "<!-- Written by scripts/bench.sh: bench/results/report.md, then bench/analysis.md. -->"
     sed 's|](latency.png)|](bench/results/latency.png)|' "$OUT/report.md"
+    echo
+    cat bench/analysis.md
   } >"$ROOT/BENCHMARKS.md"
   echo "BENCHMARKS.md updated"
 fi

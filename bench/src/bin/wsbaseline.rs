@@ -26,7 +26,15 @@ async fn main() -> anyhow::Result<()> {
     let config = WebSocketConfig::default().read_buffer_size(4096);
     println!("raw WebSocket broadcast server on {addr}");
     loop {
-        let (stream, _) = listener.accept().await?;
+        // Out of file descriptors (or another passing error): say so and keep serving.
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                eprintln!("accept: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
         let _ = stream.set_nodelay(true);
         let tx = tx.clone();
         tokio::spawn(async move {
