@@ -61,7 +61,7 @@ test('loadgen and socket.io-client see the same messages', { skip: !BIN && 'LOAD
 });
 
 test('loadgen speaks the channel dialect: rooms receive their own messages only', { skip: !BIN && 'LOADGEN_BIN not set' }, async () => {
-  const owner = await newUser('벤치 방장');
+  const owner = await newUser('벤치방장');
   const made = [];
   for (const name of ['bench room A', 'bench room B']) {
     const r = await http(URL, 'POST', '/channels', owner.token, { name });
@@ -71,7 +71,7 @@ test('loadgen speaks the channel dialect: rooms receive their own messages only'
   const [a, b] = made;
   const watchers = {};
   for (const [name, id] of [['a', a], ['b', b]]) {
-    const socket = await connectAs(await newUser(`벤치 관찰 ${name}`));
+    const socket = await connectAs(await newUser(`벤치관찰${name}`));
     const joined = await ask(socket, 'channel:join', { channelId: id });
     assert.equal(joined.ok, true, JSON.stringify(joined));
     const seen = new Map();
