@@ -198,17 +198,21 @@ fn fan_bar(bar: &mut Bar, name: &str, rows: &[Row]) {
             ""
         }
     };
+    // "ninecloud's best vs the other's best (ratio)".
+    let versus = |a: &Row, b: &Row, b_rows: &[&Row]| {
+        format!(
+            "{}{:.0} vs {}{:.0} ({})",
+            bound(&nc),
+            a.deliveries_per_s,
+            bound(b_rows),
+            b.deliveries_per_s,
+            ratio(a.deliveries_per_s, b.deliveries_per_s)
+        )
+    };
     match (best_nc, best_node) {
         (Some(a), Some(b)) => bar.add(
             &format!("{name}: sustained deliveries/s ≥ 3× Node's"),
-            format!(
-                "{}{:.0} vs {}{:.0} ({})",
-                bound(&nc),
-                a.deliveries_per_s,
-                bound(&node),
-                b.deliveries_per_s,
-                ratio(a.deliveries_per_s, b.deliveries_per_s)
-            ),
+            versus(a, b, &node),
             Some(a.deliveries_per_s >= 3.0 * b.deliveries_per_s),
         ),
         _ => bar.add(
@@ -272,14 +276,7 @@ fn fan_bar(bar: &mut Bar, name: &str, rows: &[Row]) {
     if let (Some(a), Some(c)) = (best_nc, best_sustained(&base)) {
         bar.add(
             &format!("{name}: ≥ half the raw-WebSocket baseline's deliveries/s"),
-            format!(
-                "{}{:.0} vs {}{:.0} ({})",
-                bound(&nc),
-                a.deliveries_per_s,
-                bound(&base),
-                c.deliveries_per_s,
-                ratio(a.deliveries_per_s, c.deliveries_per_s)
-            ),
+            versus(a, c, &base),
             Some(a.deliveries_per_s >= 0.5 * c.deliveries_per_s),
         );
     }
