@@ -40,7 +40,9 @@ QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 COMMAND="scripts/bench.sh${1:+ $1}"
 # A quick run never overwrites the full run's results (bench/results/ is committed).
-OUT=${BENCH_OUT:-$ROOT/bench/results$([ $QUICK = 1 ] && echo /quick)}
+DEFAULT_OUT=$ROOT/bench/results
+[ $QUICK = 0 ] || DEFAULT_OUT=$ROOT/bench/results/quick
+OUT=${BENCH_OUT:-$DEFAULT_OUT}
 RUN=$(mktemp -d /tmp/ninecloud-bench.XXXXXX)
 SERVER_PID=
 PIDS=()
@@ -132,32 +134,39 @@ cpu_seconds() {
 }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status"; }
 
-# loadgen against the running server; adds the server's CPU and memory to its JSON line.
+# loadgen against the running server; adds the server's CPU and memory to its JSON line:
+# server_cpu_s from the moment loadgen starts sending (it creates the phase file half a second
+# before) to its end, server_cpu_total_s with connecting and joining too.
 measure() { # scenario, kind, level, store, loadgen args...
   local scenario=$1 kind=$2 level=$3 store=$4
   shift 4
-  local cpu0 rss0 cpu1 peak=0 r
+  local cpu0 cpus='' rss0 cpu1 peak=0 r
+  rm -f "$RUN/phase"
   cpu0=$(cpu_seconds)
   rss0=$(rss_kib)
-  "${LOADGEN_ON[@]}" "$BIN/loadgen" --addr "127.0.0.1:$PORT" --compact "$@" >"$RUN/report.json" &
+  "${LOADGEN_ON[@]}" "$BIN/loadgen" --addr "127.0.0.1:$PORT" --compact \
+    --phase-file "$RUN/phase" "$@" >"$RUN/report.json" &
   local lg=$!
   # The peak resident memory while the load runs (connections held, queues full).
   while kill -0 "$lg" 2>/dev/null; do
+    if [ -z "$cpus" ] && [ -f "$RUN/phase" ]; then cpus=$(cpu_seconds); fi
     r=$(rss_kib)
     [ "$r" -gt "$peak" ] && peak=$r
-    sleep 0.2
+    sleep 0.1
   done
   wait "$lg" || die "loadgen failed against $kind ($scenario, $level)"
   cpu1=$(cpu_seconds)
-  python3 - "$RUN/report.json" "$scenario" "$kind" "$level" "$store" "$cpu0" "$cpu1" "$rss0" "$peak" \
+  [ -n "$cpus" ] || cpus=$cpu0
+  python3 - "$RUN/report.json" "$scenario" "$kind" "$level" "$store" "$cpu0" "$cpus" "$cpu1" \
+    "$rss0" "$peak" \
     <<'PY' | tee -a "$OUT/$scenario.jsonl"
 import json, sys
 r = json.load(open(sys.argv[1]))
 scenario, kind, level, store = sys.argv[2:6]
-cpu0, cpu1, rss0, peak = map(float, sys.argv[6:10])
+cpu0, cpus, cpu1, rss0, peak = map(float, sys.argv[6:11])
 r.update(scenario=scenario, server=kind, level=level, store=store or None,
-         server_cpu_s=round(cpu1 - cpu0, 3), server_rss_kib_before=rss0,
-         server_rss_kib_peak=max(peak, rss0))
+         server_cpu_s=round(cpu1 - cpus, 3), server_cpu_total_s=round(cpu1 - cpu0, 3),
+         server_rss_kib_before=rss0, server_rss_kib_peak=max(peak, rss0))
 print(json.dumps(r))
 PY
 }

@@ -93,6 +93,11 @@ struct Args {
     /// Print the JSON on one line.
     #[arg(long)]
     compact: bool,
+    /// A file to create when every client has connected (or failed) and sending is about to
+    /// start (half a second later): scripts/bench.sh reads the server's CPU time then, so the
+    /// sending phase is measured apart from connecting and joining.
+    #[arg(long)]
+    phase_file: Option<std::path::PathBuf>,
 }
 
 /// The payload of one benchmark message: `b|<sender>|<number>|<send time µs>`.
@@ -571,6 +576,9 @@ async fn main() -> anyhow::Result<()> {
     }
     while shared.settled.load(Ordering::Acquire) < args.clients {
         shared.settled_notify.notified().await;
+    }
+    if let Some(path) = &args.phase_file {
+        std::fs::write(path, "sending\n").with_context(|| format!("{}", path.display()))?;
     }
     let _ = start_tx.send(Some(Instant::now() + Duration::from_millis(500)));
     for t in tasks {
