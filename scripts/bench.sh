@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ninecloud against the Node.js socket.io server it replaces, side by side, in one run.
 #
-#   scripts/bench.sh            the full run (about 20 minutes); writes BENCHMARKS.md
+#   scripts/bench.sh            the full run (about 15 minutes); writes BENCHMARKS.md
 #   scripts/bench.sh --quick    every scenario at small scale, about a minute (the test suite
 #                               runs this once as a smoke test of the harness)
 #
@@ -133,6 +133,8 @@ cpu_seconds() {
   awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$SERVER_PID/stat"
 }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status"; }
+# The NINE Cloud dialect, but raw WebSocket frames for the baseline.
+nine_or_raw() { if [ "$1" = baseline ]; then echo raw; else echo nine; fi; }
 
 # loadgen against the running server; adds the server's CPU and memory to its JSON line:
 # server_cpu_s from the moment loadgen starts sending (it creates the phase file half a second
@@ -195,9 +197,7 @@ step "scenario 1, idle: $IDLE_CLIENTS connections held"
 for kind in ninecloud node baseline; do
   PORT=$(free_port)
   start_server "$kind" "$PORT"
-  proto=nine
-  [ "$kind" = baseline ] && proto=raw
-  measure idle "$kind" "$IDLE_CLIENTS" "" --protocol "$proto" --clients "$IDLE_CLIENTS" \
+  measure idle "$kind" "$IDLE_CLIENTS" "" --protocol "$(nine_or_raw "$kind")" --clients "$IDLE_CLIENTS" \
     --connect-rate 2000 --senders 0 --no-login --duration 3 --drain 0 >/dev/null
   stop_server
 done
@@ -207,9 +207,7 @@ for kind in ninecloud node baseline; do
   for rate in $FAN_RATES; do
     PORT=$(free_port)
     start_server "$kind" "$PORT"
-    proto=nine
-    [ "$kind" = baseline ] && proto=raw
-    measure fanout "$kind" "$rate" "" --protocol "$proto" --clients "$FAN_CLIENTS" --senders 10 \
+    measure fanout "$kind" "$rate" "" --protocol "$(nine_or_raw "$kind")" --clients "$FAN_CLIENTS" --senders 10 \
       --rate "$rate" --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null
     stop_server
   done
@@ -266,23 +264,19 @@ step "report"
   echo "| machine | $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r) |"
   echo "| pinning | $PINNING |"
   echo "| open files | $FD_LIMIT per process (RLIMIT_NOFILE; each connection holds one in the server and one in loadgen) |"
-  echo "| ninecloud | $(git rev-parse --short HEAD 2>/dev/null || echo unknown), release build, $(rustc --version 2>/dev/null | cut -d' ' -f1-2); defaults but \`CHAT_RATE_LIMIT_PER_MINUTE=0\`; SQLite chat log unless named |"
+  echo "| ninecloud | $(git rev-parse --short HEAD 2>/dev/null || echo unknown), release build, $(rustc --version 2>/dev/null | cut -d' ' -f1-2); defaults but \`CHAT_RATE_LIMIT_PER_MINUTE=0 AUTH_RATE_LIMIT_PER_MINUTE=0\`; SQLite chat log unless named |"
   echo "| reference | Node.js $(node --version), socket.io $(node -p "require('./bench/node/node_modules/socket.io/package.json').version"), default settings, no store |"
   echo "| baseline | wsbaseline: tokio + tungstenite broadcast, no Socket.IO framing, no acknowledgements |"
   echo "| load | loadgen, Engine.IO 4 / Socket.IO 5 over WebSocket; $SECONDS_PER_LEVEL s of sending per level and $DRAIN s to drain; a fresh server for every level |"
   echo "| MongoDB | SecantusDB (a MongoDB-wire server in Python), \`retryWrites=false\` |"
 } >"$OUT/meta.md"
-"$BIN/benchreport" "$OUT" >/dev/null
 if [ $QUICK = 0 ] && [ -z "${BENCH_OUT:-}" ]; then
   # The measured report, then the profiles and causes behind each shortfall (bench/analysis.md,
-  # written by hand from the profiles; it names the run it was written against).
-  {
-    echo "<!-- Written by scripts/bench.sh: bench/results/report.md, then bench/analysis.md. -->"
-    sed 's|](latency.png)|](bench/results/latency.png)|' "$OUT/report.md"
-    echo
-    cat bench/analysis.md
-  } >"$ROOT/BENCHMARKS.md"
-  echo "BENCHMARKS.md updated"
+  # written by hand from the profiles; after editing it, rerun
+  # `benchreport bench/results BENCHMARKS.md bench/analysis.md`).
+  "$BIN/benchreport" "$OUT" "$ROOT/BENCHMARKS.md" "$ROOT/bench/analysis.md"
+else
+  "$BIN/benchreport" "$OUT" >/dev/null
 fi
 step "results in $OUT"
 ls -1 "$OUT"

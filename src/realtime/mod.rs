@@ -375,7 +375,9 @@ mod tests {
     #[test]
     fn other_requests_pass_untouched() {
         let buffer = Bytes::from(
-            "GET /channels?x=1 HTTP/1.1\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nx-forwarded-for: 10.0.0.1\r\n10.0.0.2\r\nauthorization: Bearer abc\r\n",
+            "GET /channels?x=1 HTTP/1.1\r\n\
+             sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nx-forwarded-for: 10.0.0.1\r\n\
+             x-forwarded-for: 10.0.0.2\r\nauthorization: Bearer abc\r\n\r\n",
         );
         let req = socket_request(parsed_like_hyper(&buffer, "/channels?x=1"));
         assert_eq!(req.uri(), "/channels?x=1");

@@ -1,7 +1,8 @@
 //! `benchreport`: turns the JSON lines `scripts/bench.sh` writes into `report.md` (absolute
 //! figures, ratios against Node's socket.io, and the bar, each met or not) and
-//! `latency.png` (p99 delivery latency against load, per server).
-//!   benchreport bench/results
+//! `latency.png` (p99 delivery latency against load, per server). Given two more paths it also
+//! writes BENCHMARKS.md: the report, then the hand-written analysis of its shortfalls.
+//!   benchreport bench/results [BENCHMARKS.md bench/analysis.md]
 //!
 //! A level counts as *sustained* when every message was acknowledged and delivered to every
 //! client of its room exactly once, and the p99 delivery latency stayed under
@@ -12,6 +13,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use ninecloud_bench::Report;
 use plotters::prelude::*;
 use serde::Deserialize;
 
@@ -22,34 +24,25 @@ const SERVERS: [&str; 3] = ["ninecloud", "node", "baseline"];
 /// One line of a scenario's `.jsonl`: loadgen's report plus what bench.sh read from /proc.
 #[derive(Deserialize, Clone, Debug)]
 struct Row {
+    #[serde(flatten)]
+    run: Report,
     server: String,
     /// The load level: the message rate (msg/s), or the number of idle clients.
     level: String,
     /// The chat log behind ninecloud in scenario 4 (`sqlite`, `postgres`, `mongodb`).
     #[serde(default)]
     store: Option<String>,
-    clients: u64,
-    #[serde(default)]
-    rooms: u64,
-    connected: u64,
-    connect_failures: u64,
-    connects_per_s: f64,
-    sent: u64,
-    acked: u64,
-    delivered: u64,
-    missing: u64,
-    duplicates: u64,
-    deliveries_per_s: f64,
-    latency_ms_p50: f64,
-    latency_ms_p99: f64,
-    latency_ms_p999: f64,
-    send_seconds: f64,
-    #[serde(default)]
-    loadgen_cpu_s: f64,
     /// From the start of sending to the end (connecting and joining not included).
     server_cpu_s: f64,
     server_rss_kib_before: f64,
     server_rss_kib_peak: f64,
+}
+
+impl std::ops::Deref for Row {
+    type Target = Report;
+    fn deref(&self) -> &Report {
+        &self.run
+    }
 }
 
 impl Row {
@@ -58,7 +51,7 @@ impl Row {
     }
 
     fn sustained(&self) -> bool {
-        self.connected == self.clients
+        self.connected == self.clients as u64
             && self.sent > 0
             && self.acked == self.sent
             && self.missing == 0
@@ -331,7 +324,7 @@ fn idle_section(out: &mut String, bar: &mut Bar, rows: &[Row]) {
         // machine's open-file limit caps a process below 20,000 connections (meta.md), the
         // memory at 20,000 follows from the measured memory per connection.
         let at_20k = (a.server_rss_kib_before + a.kib_per_connection() * 20_000.0) * 1024.0 / 1e6;
-        let held_all = a.connected == a.clients;
+        let held_all = a.connected == a.clients as u64;
         bar.add(
             "20,000 concurrent WebSocket clients under 500 MB RSS",
             if a.clients >= 20_000 {
@@ -469,10 +462,8 @@ fn chart(path: &Path, panels: &[(&str, &[Row])]) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let dir: PathBuf = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "bench/results".into())
-        .into();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let dir: PathBuf = args.first().map_or("bench/results", String::as_str).into();
     let idle = load(&dir, "idle")?;
     let fanout = load(&dir, "fanout")?;
     let rooms = load(&dir, "rooms")?;
@@ -543,5 +534,22 @@ fn main() -> anyhow::Result<()> {
     out.push_str(&body);
     std::fs::write(dir.join("report.md"), &out)?;
     println!("{}", dir.join("report.md").display());
+    if let [_, benchmarks, analysis] = args.as_slice() {
+        write_benchmarks(&dir, &out, Path::new(benchmarks), Path::new(analysis))?;
+        println!("{benchmarks}");
+    }
     Ok(())
+}
+
+/// BENCHMARKS.md: the report, its chart linked from where BENCHMARKS.md lives, then the analysis.
+fn write_benchmarks(dir: &Path, report: &str, to: &Path, analysis: &Path) -> anyhow::Result<()> {
+    let analysis =
+        std::fs::read_to_string(analysis).with_context(|| format!("{}", analysis.display()))?;
+    let from = to.parent().unwrap_or(Path::new(""));
+    let chart = dir.strip_prefix(from).unwrap_or(dir).join("latency.png");
+    let report = report.replace("](latency.png)", &format!("]({})", chart.display()));
+    let text = format!(
+        "<!-- Written by scripts/bench.sh (benchreport): bench/results/report.md, then bench/analysis.md. -->\n{report}\n{analysis}"
+    );
+    std::fs::write(to, text).with_context(|| format!("{}", to.display()))
 }

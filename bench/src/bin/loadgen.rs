@@ -26,7 +26,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use ninecloud_bench::Report;
 use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -171,35 +171,6 @@ struct Counters {
     sent: AtomicU64,
     acked: AtomicU64,
     send_failures: AtomicU64,
-}
-
-#[derive(Serialize)]
-struct Report {
-    clients: usize,
-    senders: usize,
-    rooms: usize,
-    connected: u64,
-    connect_failures: u64,
-    connect_ms_p50: f64,
-    connect_ms_p99: f64,
-    connect_ms_max: f64,
-    connects_per_s: f64,
-    sent: u64,
-    acked: u64,
-    send_failures: u64,
-    expected_deliveries: u64,
-    delivered: u64,
-    missing: u64,
-    duplicates: u64,
-    deliveries_per_s: f64,
-    latency_ms_p50: f64,
-    latency_ms_p99: f64,
-    latency_ms_p999: f64,
-    latency_ms_max: f64,
-    send_seconds: f64,
-    /// The load generator's own CPU time (user + system) over the whole run: near the run's
-    /// length on its core means the generator, not the server, set the pace.
-    loadgen_cpu_s: f64,
 }
 
 /// This process's CPU time (user + system), from /proc/self/stat (USER_HZ is 100 on Linux).
@@ -372,6 +343,7 @@ async fn client(
 
     let is_sender = index < shared.args.senders;
     let args = &shared.args;
+    let channel = args.channels[shared.room_of(index)];
     // A steady sender sends every `period`; a burst sender sends `burst` every second.
     let per_sender_rate = args.rate / args.senders.max(1) as f64;
     let period = if args.burst > 0 {
@@ -404,7 +376,7 @@ async fn client(
                             n + 1,
                             serde_json::json!([
                                 "channel:message",
-                                { "channelId": args.channels[shared.room_of(index)], "text": text }
+                                { "channelId": channel, "text": text }
                             ])
                         ),
                         Protocol::Raw => text,
@@ -469,10 +441,8 @@ fn delivered_message(protocol: Protocol, rest: &str) -> Option<(usize, u64, u64)
         _ => ("[\"message\",", "\"chat\":\""),
     };
     let body = rest.strip_prefix(event)?;
-    let at = body.find(field)? + field.len();
-    let value = body[at..].strip_prefix("b|").map(|_| &body[at..])?;
-    let len = value.find('"')?;
-    parse_payload(&value[..len])
+    let value = &body[body.find(field)? + field.len()..];
+    parse_payload(&value[..value.find('"')?])
 }
 
 /// Every client's view, added up: for each sender and message number, how many clients got it.
