@@ -13,6 +13,7 @@
 //
 // usage: node oauth-provider.mjs PORT
 import http from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { OAuth2Issuer, OAuth2Service } from 'oauth2-mock-server';
 
 const port = Number(process.argv[2] || 8090);
@@ -23,6 +24,13 @@ const service = new OAuth2Service(issuer);
 
 const codes = new Map(); // code -> { person, clientId, redirectUri }
 const tokens = new Map(); // access token -> person
+
+// The mock signs its claims at one-second resolution: two token requests for the same client in
+// the same second (parallel tests) got the same access token, and the second person replaced
+// the first in `tokens`. A unique claim gives every token its own value.
+service.on('beforeTokenSigning', (token) => {
+  token.payload.jti = randomUUID();
+});
 
 service.on('beforeAuthorizeRedirect', (redirect, req) => {
   const code = redirect.url.searchParams.get('code');
