@@ -50,10 +50,41 @@ static DIARY: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
             (!kept.is_empty()).then(|| Cow::Owned(kept.join(" ")))
         }
         "target" => (value == "_blank").then_some(Cow::Borrowed(value)),
+        "style" => inert_style(value),
         _ => Some(Cow::Borrowed(value)),
     });
     b
 });
+
+/// The declarations of a `style` attribute whose values are plain colours, lengths and keywords
+/// (`rgb(230, 0, 0)`, `#e60000`, `center`). Anything that can load or run something
+/// (`expression(…)`, `url(…)`, escapes, `behavior`, `-moz-binding`, `@import`) is dropped.
+fn inert_style(value: &str) -> Option<Cow<'_, str>> {
+    let kept: Vec<&str> = value
+        .split(';')
+        .map(str::trim)
+        .filter(|decl| {
+            let Some((_, v)) = decl.split_once(':') else {
+                return false;
+            };
+            let lower = v.to_ascii_lowercase();
+            !lower.trim().is_empty()
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || " #(),.%-".contains(c))
+                && ![
+                    "expression",
+                    "url",
+                    "binding",
+                    "behavior",
+                    "import",
+                    "javascript",
+                ]
+                .iter()
+                .any(|bad| lower.contains(bad))
+        })
+        .collect();
+    (!kept.is_empty()).then(|| Cow::Owned(kept.join(";")))
+}
 
 /// No tags at all; the text of whatever was markup is kept, scripts and styles go whole.
 static TEXT: LazyLock<ammonia::Builder<'static>> = LazyLock::new(ammonia::Builder::empty);
@@ -74,18 +105,32 @@ pub fn visible_text(html: &str) -> String {
 /// Comment text: markup is removed until none is left, so the result shows the same whether a
 /// client prints it as text (as the NINE Cloud front end does) or inserts it as HTML. Ordinary
 /// characters stay as typed: `Tom & Jerry <3` is stored as `Tom & Jerry <3`.
+///
+/// The result is a fixed point of `peel` (an HTML parser reads it back as exactly itself) by
+/// construction, not by a round count: a round that changes the text removes markup or
+/// collapses an entity, so it shortens the text, and the loop ends after at most as many rounds
+/// as the text has characters (inputs are length-checked before they come here). Should a round
+/// ever change the text without shortening it, the characters that can start markup (`<`, `&`)
+/// are dropped, which leaves a text with nothing for a parser to read as markup.
 pub fn plain_text(raw: &str) -> String {
     let mut current = raw.to_string();
-    // Each round removes one layer of escaped markup (`&lt;script&gt;` → `<script>` → gone);
-    // a fixed point is text an HTML parser reads back as exactly itself.
-    for _ in 0..8 {
-        let next = unescape(&TEXT.clean(&current).to_string());
+    loop {
+        let next = peel(&current);
         if next == current {
-            break;
+            return current;
+        }
+        if next.chars().count() >= current.chars().count() {
+            let inert: String = next.chars().filter(|c| !matches!(c, '<' | '&')).collect();
+            debug_assert_eq!(peel(&inert), inert);
+            return inert;
         }
         current = next;
     }
-    current
+}
+
+/// One layer of markup off: what an HTML parser shows of `s`, as plain characters.
+fn peel(s: &str) -> String {
+    unescape(&TEXT.clean(s).to_string())
 }
 
 /// Undoes the escaping ammonia's serializer applies to text.
@@ -147,6 +192,82 @@ mod tests {
         assert_eq!(plain_text("<img src=x onerror=alert(1)>"), "");
         let once = plain_text("&amp;lt;b&amp;gt;x");
         assert_eq!(plain_text(&once), once, "a stored comment is a fixed point");
+    }
+
+    /// `text` escaped `depth` times, as a client could send it.
+    fn escaped(text: &str, depth: usize) -> String {
+        (0..depth).fold(text.to_string(), |t, _| {
+            t.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        })
+    }
+
+    #[test]
+    fn plain_text_unwraps_any_number_of_escapes() {
+        // Eight rounds were the old limit: text escaped eight times came back as live markup.
+        let eight = escaped("<img src=x onerror=alert(1)>", 8);
+        assert_eq!(
+            eight,
+            "&amp;amp;amp;amp;amp;amp;amp;lt;img src=x onerror=alert(1)&amp;amp;amp;amp;amp;amp;amp;gt;"
+        );
+        assert_eq!(plain_text(&eight), "");
+        for depth in 0..40 {
+            let out = plain_text(&format!(
+                "hi {}",
+                escaped("<script>x</script><b>b</b>", depth)
+            ));
+            assert_eq!(out, "hi b", "depth {depth}");
+        }
+    }
+
+    #[test]
+    fn plain_text_is_a_fixed_point_for_generated_nestings() {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            Just("<".to_string()),
+            Just(">".to_string()),
+            Just("&".to_string()),
+            Just("&amp;".to_string()),
+            Just("&lt;".to_string()),
+            Just("&gt;".to_string()),
+            Just("&quot;".to_string()),
+            Just("&nbsp;".to_string()),
+            Just("&#60;".to_string()),
+            Just("&#x3c;".to_string()),
+            Just("<img src=x onerror=alert(1)>".to_string()),
+            Just("<script>".to_string()),
+            Just("</script>".to_string()),
+            Just("<!--".to_string()),
+            Just("-->".to_string()),
+            Just("<b>".to_string()),
+            Just("\0".to_string()),
+            "[a-z가-힣 ]{0,4}",
+        ];
+        let input = (prop::collection::vec(piece, 0..12), 0usize..12)
+            .prop_map(|(pieces, depth)| escaped(&pieces.concat(), depth));
+        proptest!(ProptestConfig::with_cases(2000), |(raw in input)| {
+            let out = plain_text(&raw);
+            // Inserted as HTML, the stored text shows exactly itself: no tag, no entity left.
+            prop_assert_eq!(peel(&out), out.clone());
+            prop_assert_eq!(plain_text(&out), out.clone());
+            let opens_a_tag = out.as_bytes().windows(2).any(|w| {
+                w[0] == b'<' && (w[1].is_ascii_alphabetic() || b"/!?".contains(&w[1]))
+            });
+            prop_assert!(!opens_a_tag, "{}", out);
+        });
+    }
+
+    #[test]
+    fn styles_that_can_run_code_are_dropped() {
+        let clean = sanitize_diary_html(
+            r#"<p><span style="background-color:expression(alert(1)); color: rgb(230, 0, 0)">a</span><span style="color:url(javascript:alert(1))">b</span><span style="color:\65xpression(x)">c</span><span style="text-align:center">d</span></p>"#,
+        );
+        for bad in ["expression", "url", "javascript", "\\"] {
+            assert!(!clean.contains(bad), "{bad} survived in {clean}");
+        }
+        assert!(clean.contains("color:rgb(230, 0, 0)"), "{clean}");
+        assert!(clean.contains("text-align:center"), "{clean}");
     }
 
     #[test]

@@ -1063,3 +1063,102 @@ async fn bad_input_gets_a_4xx_message_and_leaves_nothing_behind() {
     assert_eq!(app.get_authed(&comment, &s).await.body["data"], json!([]));
     app.stop().await;
 }
+
+/// Markup escaped any number of times (eight was the old sanitizer's limit) never comes back
+/// live: not in a comment, its edit, a reply, nor the diary's sentence on the public feed; and
+/// diary styles that can run code are gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn deeply_escaped_markup_never_comes_back_live() {
+    let app = spawn_app().await;
+    let users = app.new_users(&["작가", "독자"]).await;
+    let (a, b) = (&users[0], &users[1]);
+    let escaped = |depth: usize| {
+        (0..depth).fold("<img src=x onerror=alert(1)>".to_string(), |t, _| {
+            t.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        })
+    };
+    let live = |v: &Value| {
+        let s = v.as_str().unwrap_or_default().to_string();
+        assert!(
+            !s.contains('<') && !s.contains("onerror"),
+            "live markup in {s:?}"
+        );
+        s
+    };
+    let hostile_sentence = format!("좋아 {}", escaped(8));
+    let posted = app
+        .post_diary(
+            a,
+            &[
+                ("isPublic", "true"),
+                ("sentence", &hostile_sentence),
+                (
+                    "content",
+                    r#"<p><span style="background-color:expression(alert(1));color:rgb(230, 0, 0)">하루</span></p>"#,
+                ),
+            ],
+        )
+        .await;
+    posted.expect(201);
+    let id = posted.body["data"]["diaryId"].as_i64().unwrap();
+    let content = posted.body["data"]["content"].as_str().unwrap().to_string();
+    assert!(!content.contains("expression"), "{content}");
+    assert!(content.contains("color:rgb(230, 0, 0)"), "{content}");
+    assert_eq!(live(&posted.body["data"]["sentence"]).trim(), "좋아");
+    let feed = send(app.client.get(app.url("/feeds?page=1"))).await;
+    let on_feed = feed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["diaryId"] == id)
+        .expect("public diary on the feed")
+        .clone();
+    assert_eq!(live(&on_feed["sentence"]).trim(), "좋아");
+
+    for depth in [1, 7, 8, 9, 12] {
+        let c = app
+            .call(
+                Method::POST,
+                &format!("/diary/detail/comment/{id}"),
+                b,
+                Some(json!({ "content": format!("안녕 {}", escaped(depth)) })),
+            )
+            .await;
+        c.expect(201);
+        assert_eq!(live(&c.body["data"]["content"]), "안녕", "depth {depth}");
+        let comment = c.body["data"]["commentId"].as_i64().unwrap();
+        let edited = app
+            .call(
+                Method::PATCH,
+                &format!("/diary/detail/comment/{comment}"),
+                b,
+                Some(json!({ "content": format!("수정 {}", escaped(depth)) })),
+            )
+            .await;
+        edited.expect(201);
+        let r = app
+            .call(
+                Method::POST,
+                &format!("/diary/detail/secondaryComment/{id}/{comment}"),
+                a,
+                Some(json!({ "content": format!("답글 {}", escaped(depth)) })),
+            )
+            .await;
+        r.expect(201);
+        assert_eq!(live(&r.body["data"]["content"]), "답글", "depth {depth}");
+    }
+    let list = app
+        .get_authed(&format!("/diary/detail/comment/{id}"), a)
+        .await;
+    for c in list.body["data"].as_array().unwrap() {
+        live(&c["content"]);
+    }
+    let replies = app
+        .get_authed(&format!("/diary/detail/secondaryComment/{id}"), a)
+        .await;
+    for r in replies.body["data"].as_array().unwrap() {
+        live(&r["content"]);
+    }
+}
