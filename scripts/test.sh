@@ -125,6 +125,8 @@ step "socket.io-client suites (tests/client) against server processes"
 cargo build -q --bin ninecloud
 BIN="$CARGO_TARGET_DIR/debug/ninecloud"
 export NC_SECRET_KEY="socket-suite-secret-$(date +%s)-$RANDOM"
+# Every suite runs from 127.0.0.1: room for its sockets, and a cap tests/client/limits checks.
+export NC_SOCKET_MAX_PER_IP=150
 
 start_server() { # name, port, extra env...
   local name=$1 port=$2
@@ -132,9 +134,10 @@ start_server() { # name, port, extra env...
   mkdir -p "$RUN_DIR/$name"
   env PORT="$port" HOST=127.0.0.1 DATA_DIR="$RUN_DIR/$name" SECRET_KEY="$NC_SECRET_KEY" \
     SMTP_HOST=127.0.0.1 SMTP_PORT="$SMTP_PORT" SMTP_TLS=none MAILER_EMAIL=nine@cloud.test \
-    AUTH_RATE_LIMIT_PER_MINUTE=0 RUST_LOG=${SERVER_LOG:-warn} "$@" \
-    "$BIN" >"$RUN_DIR/$name.log" 2>&1 &
+    AUTH_RATE_LIMIT_PER_MINUTE=0 SOCKET_MAX_PER_IP="$NC_SOCKET_MAX_PER_IP" \
+    RUST_LOG=${SERVER_LOG:-warn} "$@" "$BIN" >"$RUN_DIR/$name.log" 2>&1 &
   PIDS+=($!)
+  echo $! >"$RUN_DIR/$name.pid"
 }
 
 wait_ready() { # port, name
@@ -170,11 +173,11 @@ start_server two "$TWO_PORT" DATABASE_URL="$CLUSTER_DATABASE" REDIS_URL="$CLUSTE
 wait_ready "$SOLO_PORT" solo
 wait_ready "$TWO_PORT" two
 
-if ! NC_URL="http://127.0.0.1:$SOLO_PORT" node --test --test-concurrency=1 tests/client/; then
+if ! NC_URL="http://127.0.0.1:$SOLO_PORT" NC_PID=$(cat "$RUN_DIR/solo.pid") node --test --test-concurrency=1 tests/client/; then
   FAILED+=("socket suites (one instance, SQLite)")
   tail -n 50 "$RUN_DIR/solo.log" >&2
 fi
-if ! NC_URL="http://127.0.0.1:$ONE_PORT" NC_URL_2="http://127.0.0.1:$TWO_PORT" \
+if ! NC_URL="http://127.0.0.1:$ONE_PORT" NC_URL_2="http://127.0.0.1:$TWO_PORT" NC_PID=$(cat "$RUN_DIR/one.pid") \
   node --test --test-concurrency=1 tests/client/; then
   FAILED+=("socket suites (two instances, Redis, PostgreSQL, MongoDB)")
   tail -n 50 "$RUN_DIR/one.log" "$RUN_DIR/two.log" >&2
@@ -224,6 +227,7 @@ SMTP_TLS=none
 MAILER_EMAIL=nine@cloud.test
 AUTH_RATE_LIMIT_PER_MINUTE=0
 CHAT_RATE_LIMIT_PER_MINUTE=0
+TRUST_PROXY=true
 SHUTDOWN_GRACE=10
 RUST_LOG=${SERVER_LOG:-warn}
 ENV

@@ -44,7 +44,9 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub cors_origins: Vec<String>,
-    pub trust_proxy: bool,
+    /// Whose `X-Forwarded-For` is believed: none unless `TRUST_PROXY`, then `TRUSTED_PROXIES`.
+    pub proxies: crate::net::TrustedProxies,
+    pub http: HttpLimits,
     pub mail: MailConfig,
     pub objects: ObjectStoreConfig,
     pub upload_max_bytes: usize,
@@ -74,6 +76,21 @@ pub struct Config {
     pub diary: DiaryConfig,
 }
 
+/// What one HTTP connection may take of the server (see `serve`).
+#[derive(Clone, Debug)]
+pub struct HttpLimits {
+    /// A new connection's first request head must be complete within this.
+    pub header_timeout: Duration,
+    /// A kept-alive connection's next request head must be complete within this.
+    pub idle_timeout: Duration,
+    /// A request body must have arrived whole within this.
+    pub body_timeout: Duration,
+    /// Open connections in all (`0`: no cap).
+    pub max_connections: usize,
+    /// Open connections per client address, trusted proxies excepted (`0`: no cap).
+    pub max_connections_per_ip: usize,
+}
+
 /// The emotion diary's rules.
 #[derive(Clone, Debug)]
 pub struct DiaryConfig {
@@ -97,6 +114,10 @@ pub struct RealtimeConfig {
     pub max_payload: u64,
     /// Packets queued per socket before a broadcast to it fails (and is counted).
     pub socket_buffer: usize,
+    /// Engine.IO sessions (polling or WebSocket) per client address (`0`: no cap).
+    pub max_sessions_per_ip: usize,
+    /// Engine.IO sessions in all (`0`: no cap).
+    pub max_sessions: usize,
     /// Bytes a WebSocket connection reads at a time. Allocated for every connection, so it is
     /// most of an idle connection's memory that is ours to choose; a larger message grows it.
     pub ws_read_buffer: usize,
@@ -476,7 +497,8 @@ impl Config {
             access_token_ttl: v.positive_seconds("ACCESS_TOKEN_TTL", 3600)?,
             refresh_token_ttl: v.positive_seconds("REFRESH_TOKEN_TTL", 604_800)?,
             cors_origins,
-            trust_proxy: v.bool("TRUST_PROXY", false)?,
+            proxies: Self::proxies(&v)?,
+            http: Self::http(&v)?,
             mail,
             objects,
             upload_max_bytes,
@@ -508,6 +530,50 @@ impl Config {
             mongo_url: Self::mongo(&v)?,
             realtime: Self::realtime(&v)?,
             diary: Self::diary(&v)?,
+        })
+    }
+
+    fn proxies(v: &Vars<'_>) -> Result<crate::net::TrustedProxies, ConfigError> {
+        if !v.bool("TRUST_PROXY", false)? {
+            return Ok(crate::net::TrustedProxies::default());
+        }
+        let list = v
+            .string("TRUSTED_PROXIES")
+            .unwrap_or_else(|| "127.0.0.0/8,::1".into());
+        let mut nets = Vec::new();
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let net = item
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    ConfigError::new(
+                        "TRUSTED_PROXIES",
+                        format!("'{item}' is not an address or a network (10.0.0.0/8)"),
+                    )
+                })?;
+            nets.push(net);
+        }
+        Ok(crate::net::TrustedProxies::new(nets))
+    }
+
+    fn http(v: &Vars<'_>) -> Result<HttpLimits, ConfigError> {
+        // Under the open-file limit, with room for the database, log and upload files: past
+        // it accept() fails for everyone, so the cap refuses the newest connection instead.
+        let default_max = open_file_limit().map_or(10_000, |n| n.saturating_sub(256).max(64));
+        Ok(HttpLimits {
+            header_timeout: v.positive_seconds("HTTP_HEADER_TIMEOUT", 10)?,
+            idle_timeout: v.positive_seconds("HTTP_IDLE_TIMEOUT", 75)?,
+            body_timeout: v.positive_seconds("HTTP_BODY_TIMEOUT", 60)?,
+            max_connections: v.parse(
+                "HTTP_MAX_CONNECTIONS",
+                default_max,
+                "a number of connections",
+            )?,
+            max_connections_per_ip: v.parse(
+                "HTTP_MAX_CONNECTIONS_PER_IP",
+                256,
+                "a number of connections",
+            )?,
         })
     }
 
@@ -600,6 +666,8 @@ impl Config {
             ping_timeout: v.positive_seconds("SOCKET_PING_TIMEOUT", 20)?,
             max_payload: positive("SOCKET_MAX_PAYLOAD", 1_000_000, "a size in bytes")? as u64,
             socket_buffer: positive("SOCKET_BUFFER_SIZE", 4096, "a number of packets")?,
+            max_sessions_per_ip: v.parse("SOCKET_MAX_PER_IP", 100, "a number of sessions")?,
+            max_sessions: v.parse("SOCKET_MAX_CONNECTIONS", 20_000, "a number of sessions")?,
             ws_read_buffer: positive("SOCKET_WS_READ_BUFFER", 1024, "a size in bytes")?,
             max_message_chars: positive("CHAT_MAX_LENGTH", 1000, "a number of characters")?,
             messages_per_minute: v.parse(
@@ -775,6 +843,19 @@ impl Config {
 
     pub fn listen_addr(&self) -> String {
         format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// The soft limit on open files of this process, where the platform tells.
+fn open_file_limit() -> Option<usize> {
+    #[cfg(unix)]
+    {
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+        limit.current.map(|n| n as usize)
+    }
+    #[cfg(not(unix))]
+    {
+        None
     }
 }
 

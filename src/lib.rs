@@ -9,8 +9,10 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod mail;
+pub mod net;
 pub mod oauth;
 pub mod realtime;
+pub mod serve;
 pub mod store;
 pub mod tokens;
 
@@ -19,7 +21,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::app::{App, AppState};
@@ -101,22 +102,19 @@ pub async fn serve_on(
         }
         let _ = drained_tx.send(());
     };
-    // TCP_NODELAY, as Node's http server sets by default (axum::serve does not): a small
-    // frame (a chat message, an acknowledgement) goes out at once instead of waiting, under
-    // Nagle's algorithm, for the client's ACK of the previous one.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
-    let server = axum::serve(
+    // TCP_NODELAY on every connection, as Node's http server sets by default: a small frame
+    // (a chat message, an acknowledgement) goes out at once instead of waiting, under Nagle's
+    // algorithm, for the client's ACK of the previous one. Timeouts and caps: `serve`.
+    let server = serve::serve(
         listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(graceful);
+        router,
+        app.config.http.clone(),
+        app.config.proxies.clone(),
+        graceful,
+    );
     let grace = app.config.shutdown_grace;
     let result = tokio::select! {
-        r = server => r.context("HTTP server"),
+        _ = server => Ok(()),
         _ = async {
             let _ = drained_rx.await;
             tokio::time::sleep(grace).await;

@@ -28,13 +28,25 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         let limit = state.config.json_max_bytes;
         let bytes = axum::body::to_bytes(req.into_body(), limit)
             .await
-            .map_err(|_| {
-                AppError::payload_too_large(format!(
-                    "요청 본문이 너무 큽니다 (최대 {limit} bytes)."
-                ))
+            .map_err(|e| {
+                if crate::net::is_body_timeout(&e) {
+                    body_timeout()
+                } else {
+                    AppError::payload_too_large(format!(
+                        "요청 본문이 너무 큽니다 (최대 {limit} bytes)."
+                    ))
+                }
             })?;
         parse_body(&bytes, is_form).map(JsonBody)
     }
+}
+
+/// 408: the client did not send its body within `HTTP_BODY_TIMEOUT`.
+pub fn body_timeout() -> AppError {
+    AppError::new(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        "요청 본문이 제시간에 도착하지 않았습니다. (request body timeout)",
+    )
 }
 
 fn parse_body<T: DeserializeOwned>(bytes: &Bytes, is_form: bool) -> Result<T, AppError> {
@@ -128,32 +140,18 @@ impl FromRequestParts<AppState> for ClientIp {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        if state.config.trust_proxy {
-            // Nginx appends the address it saw; the last entry is the one we can trust.
-            let forwarded = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.rsplit(',').next())
-                .and_then(|ip| ip.trim().parse().ok())
-                .or_else(|| {
-                    parts
-                        .headers
-                        .get("x-real-ip")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|ip| ip.trim().parse().ok())
-                });
-            if let Some(ip) = forwarded {
-                return Ok(ClientIp(ip));
-            }
-        }
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-        Ok(ClientIp(peer))
+        Ok(ClientIp(client_ip(parts, &state.config.proxies)))
     }
+}
+
+/// The client's address of a request (see `net::TrustedProxies::client_ip`).
+pub fn client_ip(parts: &Parts, proxies: &crate::net::TrustedProxies) -> IpAddr {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    proxies.client_ip(peer, &parts.headers)
 }
 
 #[cfg(test)]

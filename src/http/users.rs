@@ -415,7 +415,9 @@ pub fn not_multipart(_: MultipartRejection) -> AppError {
 }
 
 pub fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+    if crate::net::is_body_timeout(&e) {
+        crate::http::extract::body_timeout()
+    } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         AppError::payload_too_large("요청 본문이 너무 큽니다.")
     } else {
         AppError::bad_request(format!(

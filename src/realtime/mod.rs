@@ -32,7 +32,6 @@ use socketioxide::extract::{SocketRef, State};
 use socketioxide::handler::ConnectHandler;
 use socketioxide_redis::drivers::redis::redis_client;
 use socketioxide_redis::{RedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
-use tower::ServiceBuilder;
 
 use crate::app::App;
 
@@ -167,6 +166,10 @@ pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
         .ping_interval(cfg.ping_interval)
         .ping_timeout(cfg.ping_timeout)
         .max_payload(cfg.max_payload)
+        // engineioxide bounds WebSocket messages by these two, not by max_payload (which covers
+        // long-polling only); unset, a WebSocket could send 16 MiB frames and 64 MiB messages.
+        .ws_max_message_size(cfg.max_payload as usize)
+        .ws_max_frame_size(cfg.max_payload as usize)
         .max_buffer_size(cfg.socket_buffer)
         .ws_read_buffer_size(cfg.ws_read_buffer)
         .with_state(ctx.clone());
@@ -204,7 +207,99 @@ pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
     };
     // One CORS layer around REST and Socket.IO: browsers long-poll across origins too.
     let router = router.layer(crate::http::cors(&app.config.cors_origins));
-    Ok(router.layer(ServiceBuilder::new().map_request(socket_request)))
+    let gate = Gate {
+        sessions: crate::net::Slots::new(
+            "Socket.IO sessions",
+            cfg.max_sessions,
+            cfg.max_sessions_per_ip,
+        ),
+        proxies: app.config.proxies.clone(),
+        max_payload: cfg.max_payload as usize,
+    };
+    Ok(router.layer(axum::middleware::from_fn_with_state(gate, socket_gate)))
+}
+
+/// What `socket_gate` needs.
+#[derive(Clone)]
+struct Gate {
+    sessions: Arc<crate::net::Slots>,
+    proxies: crate::net::TrustedProxies,
+    max_payload: usize,
+}
+
+/// Every request passes here before the Socket.IO layer sees it (`socket_request`), and
+/// Socket.IO requests are held to the session caps and the payload limit:
+/// - A handshake (no `sid`) takes a place under `SOCKET_MAX_PER_IP` and
+///   `SOCKET_MAX_CONNECTIONS`, or is refused (429 / 503, `{message}`). engineioxide keeps the
+///   handshake's request head, extensions included, for as long as the session lives, so the
+///   place kept there is given back exactly when the session ends.
+/// - A long-polling POST over `SOCKET_MAX_PAYLOAD` is answered 413 here and the session lives
+///   on, as in Node (engineioxide would close the session).
+async fn socket_gate(
+    axum::extract::State(gate): axum::extract::State<Gate>,
+    req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut req = socket_request(req);
+    if !req.uri().path().starts_with("/socket.io/") {
+        return next.run(req).await;
+    }
+    let has_sid = req
+        .uri()
+        .query()
+        .is_some_and(|q| url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "sid"));
+    if !has_sid {
+        let (parts, body) = req.into_parts();
+        let ip = crate::http::extract::client_ip(&parts, &gate.proxies);
+        let slot = match gate.sessions.acquire(Some(ip)) {
+            Ok(slot) => slot,
+            Err(full) => {
+                let status = match full {
+                    crate::net::Full::Address(_) => axum::http::StatusCode::TOO_MANY_REQUESTS,
+                    crate::net::Full::Server(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                };
+                tracing::debug!(%ip, reason = full.message(), "Socket.IO handshake refused");
+                return crate::error::AppError::new(status, full.message()).into_response();
+            }
+        };
+        req = Request::from_parts(parts, body);
+        req.extensions_mut().insert(Arc::new(slot));
+        return next.run(req).await;
+    }
+    if req.method() == axum::http::Method::POST {
+        let (parts, body) = req.into_parts();
+        let too_large = || {
+            crate::error::AppError::payload_too_large(format!(
+                "a Socket.IO message may be at most {} bytes (SOCKET_MAX_PAYLOAD)",
+                gate.max_payload
+            ))
+            .into_response()
+        };
+        let declared = parts
+            .headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > gate.max_payload) {
+            return too_large();
+        }
+        let bytes = match axum::body::to_bytes(body, gate.max_payload).await {
+            Ok(b) => b,
+            Err(e) if crate::net::is_body_timeout(&e) => {
+                return crate::error::AppError::new(
+                    axum::http::StatusCode::REQUEST_TIMEOUT,
+                    "the request body did not arrive in time",
+                )
+                .into_response();
+            }
+            Err(_) => return too_large(),
+        };
+        return next
+            .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+            .await;
+    }
+    next.run(req).await
 }
 
 /// What every request passes before the Socket.IO layer sees it.

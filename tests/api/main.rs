@@ -3,6 +3,7 @@
 
 mod accounts;
 mod chat_log;
+mod connections;
 mod diary;
 mod helpers;
 mod oauth;
