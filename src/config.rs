@@ -512,7 +512,7 @@ impl Config {
                 "a number of attempts",
             )?,
             account_deletion_grace: v.seconds("ACCOUNT_DELETION_GRACE", 15 * 24 * 3600)?,
-            signoff_cancel_window: v.positive_seconds("SIGNOFF_CANCEL_WINDOW", 600)?,
+            signoff_cancel_window: v.positive_seconds("SIGNOFF_CANCEL_WINDOW", 120)?,
             purge_interval: v.positive_seconds("PURGE_INTERVAL", 3600)?,
             auth_rate_limit_per_minute: v.parse(
                 "AUTH_RATE_LIMIT_PER_MINUTE",

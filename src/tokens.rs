@@ -19,6 +19,16 @@ pub struct Claims {
     pub typ: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
+    /// Access tokens: the user's token generation when it was issued (absent reads as 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<i64>,
+}
+
+impl Claims {
+    /// Whether this access token was issued in the user's current generation.
+    pub fn is_current(&self, user_generation: i64) -> bool {
+        self.generation.unwrap_or(0) == user_generation
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -63,7 +73,7 @@ impl Tokens {
             .unwrap_or_default()
     }
 
-    pub fn issue_access(&self, user_id: i64) -> String {
+    pub fn issue_access(&self, user_id: i64, generation: i64) -> String {
         let iat = chrono::Utc::now().timestamp();
         self.sign(&Claims {
             user_id,
@@ -71,6 +81,7 @@ impl Tokens {
             exp: iat + self.access_ttl.as_secs() as i64,
             typ: None,
             jti: None,
+            generation: (generation != 0).then_some(generation),
         })
     }
 
@@ -83,6 +94,7 @@ impl Tokens {
             exp,
             typ: Some("refresh".into()),
             jti: Some(uuid::Uuid::new_v4().simple().to_string()),
+            generation: None,
         });
         IssuedRefresh {
             hash: hash_token(&token),
@@ -133,7 +145,7 @@ mod tests {
             Duration::from_secs(60),
             Duration::from_secs(60),
         );
-        let access = t.issue_access(7);
+        let access = t.issue_access(7, 0);
         let refresh = t.issue_refresh(7);
         assert_eq!(t.verify_access(&access).unwrap().user_id, 7);
         assert_eq!(t.verify_refresh(&refresh.token).unwrap().user_id, 7);

@@ -129,6 +129,11 @@ impl FromRequestParts<AppState> for AuthUser {
         let user = accounts::find_user(&state.db, claims.user_id)
             .await?
             .ok_or_else(|| AppError::unauthorized("토큰 사용자가 존재하지 않습니다."))?;
+        // Revoked by a logout, sign-off or password change: 419, like an expired token, so
+        // the front end renews it with its refresh token (which fails where that was revoked).
+        if !claims.is_current(user.token_generation) {
+            return Err(AppError::token_expired());
+        }
         Ok(AuthUser(user))
     }
 }

@@ -128,7 +128,7 @@ pub async fn social_callback(
             }
         }
     };
-    let headers = session_headers(app, user.id).await?;
+    let headers = session_headers(app, &user).await?;
     let text = if created {
         "회원가입이 완료되었습니다.".to_string()
     } else {

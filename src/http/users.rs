@@ -27,7 +27,6 @@ use crate::tokens::{TokenError, hash_token};
 pub const REFRESH_HEADER: &str = "refreshtoken";
 pub const EMAIL_TAKEN: &str = "이미 가입된 이메일 입니다.";
 const BAD_REFRESH: &str = "비정상적인 접근입니다. 다시 로그인 하세요";
-const NO_SUCH_USER: &str = "사용자가 없습니다.";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -134,10 +133,10 @@ async fn password_matches(password: &str, hash: &str) -> AppResult<bool> {
 
 /// Issues an access and a refresh token, records the refresh token, and returns the two
 /// response headers the front end stores (contract §3).
-pub async fn session_headers(app: &App, user_id: i64) -> AppResult<HeaderMap> {
-    let refresh = app.tokens.issue_refresh(user_id);
-    accounts::store_refresh_token(&app.db, user_id, &refresh.hash, refresh.expires_at).await?;
-    let mut headers = access_header(app, user_id)?;
+pub async fn session_headers(app: &App, user: &User) -> AppResult<HeaderMap> {
+    let refresh = app.tokens.issue_refresh(user.id);
+    accounts::store_refresh_token(&app.db, user.id, &refresh.hash, refresh.expires_at).await?;
+    let mut headers = access_header(app, user)?;
     headers.insert(
         REFRESH_HEADER,
         HeaderValue::from_str(&refresh.token).map_err(AppError::internal)?,
@@ -146,8 +145,8 @@ pub async fn session_headers(app: &App, user_id: i64) -> AppResult<HeaderMap> {
 }
 
 /// `Authorization: Bearer <new access token>`, as sign-in and `/token` answer.
-fn access_header(app: &App, user_id: i64) -> AppResult<HeaderMap> {
-    let access = app.tokens.issue_access(user_id);
+fn access_header(app: &App, user: &User) -> AppResult<HeaderMap> {
+    let access = app.tokens.issue_access(user.id, user.token_generation);
     let mut headers = HeaderMap::new();
     headers.insert(
         "authorization",
@@ -292,10 +291,10 @@ pub async fn signin(
         // The owner proved who they are: for a few minutes they may cancel the deletion.
         let until =
             now() + ChronoDuration::from_std(app.config.signoff_cancel_window).unwrap_or_default();
-        accounts::open_cancel_window(&app.db, user.id, until).await?;
+        accounts::open_cancel_window(&app.db, user.id, until, &ip.to_string()).await?;
         return Err(AppError::forbidden("탈퇴처리중입니다. 취소하시겠습니까?"));
     }
-    let headers = session_headers(app, user.id).await?;
+    let headers = session_headers(app, &user).await?;
     Ok((
         StatusCode::OK,
         headers,
@@ -335,7 +334,10 @@ pub async fn renew_token(
     if !accounts::refresh_token_is_live(&app.db, claims.user_id, &hash_token(token)).await? {
         return Err(AppError::unauthorized(BAD_REFRESH));
     }
-    let headers = access_header(app, claims.user_id)?;
+    let user = accounts::find_user(&app.db, claims.user_id)
+        .await?
+        .ok_or_else(|| AppError::unauthorized(BAD_REFRESH))?;
+    let headers = access_header(app, &user)?;
     Ok((
         StatusCode::CREATED,
         headers,
@@ -357,7 +359,12 @@ pub async fn logout(
     if let Some(token) = refresh_header(&headers) {
         // An expired or revoked token is already as good as logged out.
         match app.tokens.verify_refresh(token) {
-            Ok(_) | Err(TokenError::Expired) => {
+            Ok(c) => {
+                accounts::revoke_refresh_token(&app.db, &hash_token(token)).await?;
+                revoke_access(app, c.user_id).await?;
+                return Ok(message("로그아웃 되었습니다."));
+            }
+            Err(TokenError::Expired) => {
                 accounts::revoke_refresh_token(&app.db, &hash_token(token)).await?;
                 return Ok(message("로그아웃 되었습니다."));
             }
@@ -368,11 +375,23 @@ pub async fn logout(
     match app.tokens.verify_access(token) {
         Ok(c) => {
             accounts::revoke_user_refresh_tokens(&app.db, c.user_id, None).await?;
+            revoke_access(app, c.user_id).await?;
             Ok(message("로그아웃 되었습니다."))
         }
         Err(TokenError::Expired) => Err(AppError::token_expired()),
         Err(_) => Err(AppError::unauthorized("유효하지 않은 토큰입니다.")),
     }
+}
+
+/// Revokes every access token of the user issued so far, and disconnects the user's sockets
+/// (they connected with such a token). Other devices renew on the 419 they get next, with
+/// their refresh token, as the front end does for an expired token.
+async fn revoke_access(app: &App, user_id: i64) -> AppResult<()> {
+    accounts::bump_token_generation(&app.db, user_id).await?;
+    if let Some(hub) = app.hub() {
+        hub.disconnect_user(user_id).await;
+    }
+    Ok(())
 }
 
 /// The signed-in user's profile.
@@ -502,7 +521,16 @@ pub async fn edit_password(
     accounts::update_password(&app.db, user.id, &hash).await?;
     let keep = refresh_header(&headers).map(hash_token);
     accounts::revoke_user_refresh_tokens(&app.db, user.id, keep.as_deref()).await?;
-    Ok((StatusCode::CREATED, message("비밀번호가 변경 되었습니다.")))
+    revoke_access(app, user.id).await?;
+    // This device goes on: a new access token in the current generation.
+    let user = accounts::find_user(&app.db, user.id)
+        .await?
+        .ok_or_else(|| AppError::unauthorized("토큰 사용자가 존재하지 않습니다."))?;
+    Ok((
+        StatusCode::CREATED,
+        access_header(app, &user)?,
+        message("비밀번호가 변경 되었습니다."),
+    ))
 }
 
 /// Schedules the account's deletion after the grace period (15 days by default).
@@ -518,6 +546,7 @@ pub async fn signoff(
     let due = now() + ChronoDuration::from_std(grace).unwrap_or_default();
     accounts::set_deletion(&app.db, user.id, Some(due)).await?;
     accounts::revoke_user_refresh_tokens(&app.db, user.id, None).await?;
+    revoke_access(app, user.id).await?;
     let days = grace.as_secs() / 86_400;
     Ok((
         StatusCode::CREATED,
@@ -531,18 +560,17 @@ pub async fn signoff(
 async fn pending_account_in_window(app: &App, ip: &str, body: &EmailBody) -> AppResult<User> {
     limit(app, "signoff-cancel", ip)?;
     let email = Email::parse("email", required("email", &body.email)?)?;
+    // One answer for an unknown address, an account not pending deletion, and a window that
+    // is closed or was opened from elsewhere: the e-mail alone tells nothing.
+    let refused =
+        || AppError::forbidden("비밀번호를 확인한 뒤에 진행할 수 있습니다. 다시 로그인해 주세요.");
     let user = accounts::find_user_by_email(&app.db, email.as_str())
         .await?
-        .ok_or_else(|| AppError::bad_request(NO_SUCH_USER))?;
-    if user.deletion_due_at.is_none() {
-        return Err(AppError::bad_request("탈퇴 처리 중인 계정이 아닙니다."));
-    }
-    match user.cancel_window_until {
-        Some(until) if until > now() => Ok(user),
-        _ => Err(AppError::forbidden(
-            "비밀번호를 확인한 뒤에 진행할 수 있습니다. 다시 로그인해 주세요.",
-        )),
-    }
+        .ok_or_else(refused)?;
+    let in_window = user.deletion_due_at.is_some()
+        && user.cancel_window_until.is_some_and(|until| until > now())
+        && user.cancel_window_ip.as_deref() == Some(ip);
+    if in_window { Ok(user) } else { Err(refused()) }
 }
 
 /// Cancels a pending deletion; only right after a sign-in with the correct password.

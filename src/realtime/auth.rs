@@ -95,6 +95,9 @@ pub async fn authenticate<A: Adapter>(
                     Refused("server busy, try again".into())
                 })?
                 .ok_or_else(|| Refused("토큰 사용자가 존재하지 않습니다.".into()))?;
+            if !claims.is_current(user.token_generation) {
+                return Err(Refused("AccessToken이 만료되었습니다.".into()));
+            }
             Identity::User {
                 id: user.id,
                 username: user.username,

@@ -100,6 +100,8 @@ pub trait Hub: Send + Sync {
     /// Closes every socket's transport (without a Socket.IO disconnect packet), so clients
     /// reconnect at once, to another instance behind the load balancer.
     async fn close_all(&self);
+    /// Disconnects every socket of the user, on every instance (their token was revoked).
+    async fn disconnect_user(&self, user: i64);
     fn stats(&self) -> StatsSnapshot;
 }
 
@@ -142,6 +144,12 @@ impl<A: Adapter> Hub for SocketHub<A> {
 
     async fn close_all(&self) {
         self.io.close().await;
+    }
+
+    async fn disconnect_user(&self, user: i64) {
+        if let Err(e) = self.io.to(auth::user_room(user)).disconnect().await {
+            tracing::warn!(user, error = %e, "could not disconnect a revoked user's sockets");
+        }
     }
 
     fn stats(&self) -> StatsSnapshot {

@@ -22,6 +22,10 @@ pub struct User {
     pub updated_at: NaiveDateTime,
     pub deletion_due_at: Option<NaiveDateTime>,
     pub cancel_window_until: Option<NaiveDateTime>,
+    /// Access tokens name the generation they were issued in; a bump revokes older ones.
+    pub token_generation: i64,
+    /// The address of the sign-in that opened the cancel window.
+    pub cancel_window_ip: Option<String>,
 }
 
 /// The public shape of a user (contract §2.2).
@@ -174,11 +178,26 @@ pub async fn set_deletion(db: &Db, id: i64, due: Option<NaiveDateTime>) -> DbRes
     })
 }
 
-/// Opens the window in which a deletion may be cancelled (after a correct-password sign-in).
-pub async fn open_cancel_window(db: &Db, id: i64, until: NaiveDateTime) -> DbResult<()> {
+/// Revokes every access token of the user issued so far (they name an older generation).
+pub async fn bump_token_generation(db: &Db, id: i64) -> DbResult<()> {
     with_conn!(db, |conn| {
         diesel::update(users::table.find(id))
-            .set(users::cancel_window_until.eq(Some(until)))
+            .set(users::token_generation.eq(users::token_generation + 1))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+}
+
+/// Opens the window in which a deletion may be cancelled (after a correct-password sign-in),
+/// for the address that signed in only.
+pub async fn open_cancel_window(db: &Db, id: i64, until: NaiveDateTime, ip: &str) -> DbResult<()> {
+    with_conn!(db, |conn| {
+        diesel::update(users::table.find(id))
+            .set((
+                users::cancel_window_until.eq(Some(until)),
+                users::cancel_window_ip.eq(Some(ip)),
+            ))
             .execute(conn)
             .await?;
         Ok(())

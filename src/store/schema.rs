@@ -12,6 +12,8 @@ diesel::table! {
         updated_at -> Timestamp,
         deletion_due_at -> Nullable<Timestamp>,
         cancel_window_until -> Nullable<Timestamp>,
+        token_generation -> BigInt,
+        cancel_window_ip -> Nullable<Text>,
     }
 }
 

@@ -280,6 +280,8 @@ async fn an_expired_refresh_token_gets_419_and_logout_revokes_one() {
     let a = send(app.authed(Method::POST, "/logout", &s)).await;
     a.expect(200);
     app.renew(&s.refresh).await.expect(401);
+    // The access token stopped working too (419, so a front end renews or signs in again).
+    app.get_authed("/myInfo", &s).await.expect(419);
     // The other device's session is untouched.
     app.renew(&other_device.refresh).await.expect(201);
     app.stop().await;
@@ -311,18 +313,35 @@ async fn only_the_owner_who_just_proved_the_password_can_cancel_a_deletion() {
     app.renew(&s.refresh).await.expect(401);
 
     app.signin(&email, PASSWORD).await.expect(403);
+    // The window is the signing-in client's: another address that knows the e-mail gets the
+    // same refusal as anyone.
+    let elsewhere = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let a = send(
+        elsewhere
+            .post(app.url("/cancel-signoff"))
+            .json(&json!({ "email": email })),
+    )
+    .await;
+    a.expect(403);
+    let closed_message = a.message().to_string();
     app.post_json("/cancel-signoff", &json!({ "email": email }))
         .await
         .expect(201);
-    // Unknown and not-pending addresses.
-    let a = app
+    // Unknown and no-longer-pending addresses are answered exactly alike.
+    let unknown = app
         .post_json("/cancel-signoff", &json!({ "email": "ghost@nine.test" }))
         .await;
-    a.expect(400);
-    assert_eq!(a.message(), "사용자가 없습니다.");
-    app.post_json("/cancel-signoff", &json!({ "email": email }))
-        .await
-        .expect(400);
+    unknown.expect(403);
+    let not_pending = app
+        .post_json("/cancel-signoff", &json!({ "email": email }))
+        .await;
+    not_pending.expect(403);
+    assert_eq!(unknown.message(), closed_message);
+    assert_eq!(not_pending.message(), closed_message);
+    assert_eq!(unknown.body, not_pending.body);
     app.stop().await;
 }
 
@@ -344,6 +363,14 @@ async fn the_password_can_be_changed_and_other_sessions_end() {
     let a = change(json!({ "password": PASSWORD, "newPassword": "newpass1!" })).await;
     a.expect(201);
     assert_eq!(a.message(), "비밀번호가 변경 되었습니다.");
+    // Every access token issued before is revoked; this device gets a new one.
+    app.get_authed("/myInfo", &other).await.expect(419);
+    app.get_authed("/myInfo", &s).await.expect(419);
+    let fresh = Session {
+        authorization: a.header("authorization").expect("a new access token"),
+        refresh: s.refresh.clone(),
+    };
+    app.get_authed("/myInfo", &fresh).await.expect(200);
 
     app.signin(&email, PASSWORD).await.expect(400);
     app.signin(&email, "newpass1!").await.expect(200);

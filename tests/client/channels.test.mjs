@@ -305,3 +305,13 @@ test('an event sent the moment the socket connects is answered, every time', asy
     assert.deepEqual(answers, Array(50).fill(true));
   }
 });
+
+test('logging out disconnects the sockets of the user, and the token no longer connects', async () => {
+  const user = await newUser('나가요');
+  const socket = await connectAs(user);
+  const gone = new Promise((resolve) => socket.once('disconnect', resolve));
+  const out = await http(URL, 'POST', '/logout', user.token);
+  assert.equal(out.status, 200);
+  assert.equal(await gone, 'io server disconnect');
+  await assert.rejects(connectAs(user), /만료/);
+});
