@@ -23,6 +23,7 @@ use serde::Serialize;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::ToSchema;
 
@@ -54,7 +55,19 @@ pub fn router(state: AppState) -> Router {
         .merge(comments::router())
         .merge(docs::router());
     if let ObjectStoreConfig::Local { dir } = &cfg.objects {
-        api = api.nest_service("/uploads", ServeDir::new(dir));
+        // Stored files are images to embed, never pages: a polyglot (an image header with HTML
+        // behind it) opened directly runs nothing and is downloaded, not shown.
+        let uploads = tower::ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; sandbox"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment"),
+            ))
+            .service(ServeDir::new(dir));
+        api = api.nest_service("/uploads", uploads);
     }
     api.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -67,6 +80,23 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The usual security headers, on every answer (REST and Socket.IO alike; applied around both
+/// in `realtime::attach`). No CSP here: Swagger UI at /api-docs runs scripts; uploads get theirs.
+pub fn security_headers(router: Router) -> Router {
+    [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ]
+    .into_iter()
+    .fold(router, |r, (name, value)| {
+        r.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ))
+    })
 }
 
 /// CORS for the REST routes and the Socket.IO long-polling requests alike (applied around both

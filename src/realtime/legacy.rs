@@ -33,9 +33,42 @@ pub fn register<A: Adapter>(socket: &SocketRef<A>) {
     socket.on("sendMessage", send_message::<A>);
 }
 
+/// What the chat shows of a name: the part before the first dot.
+fn display_part(name: &str) -> &str {
+    name.split('.').next().unwrap_or(name)
+}
+
+/// The room a logged-in name holds, so that names in use are known on every instance.
+fn name_room(name: &str) -> String {
+    format!("name:{name}")
+}
+
+/// `name`, or, when another socket (on any instance) holds it, `name (2)`, `name (3)`, …
+async fn unique_name<A: Adapter>(io: &SocketIo<A>, name: String, mine: Option<&str>) -> String {
+    let taken: std::collections::HashSet<String> = match io.to(LEGACY_ROOM).rooms().await {
+        Ok(rooms) => rooms
+            .iter()
+            .filter_map(|r| r.strip_prefix("name:"))
+            .filter(|n| Some(*n) != mine)
+            .map(str::to_string)
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not list the chat's names");
+            Default::default()
+        }
+    };
+    if !taken.contains(&name) {
+        return name;
+    }
+    (2..)
+        .map(|n| format!("{name} ({n})"))
+        .find(|candidate| !taken.contains(candidate))
+        .unwrap_or(name)
+}
+
 /// The system message: `{chat, user:{id:null, name:"system"}}`, with no `_id` (as the original).
 fn system_message(name: &str, verb: &str) -> Value {
-    let short = name.split('.').next().unwrap_or(name);
+    let short = display_part(name);
     json!({
         "chat": format!("{short} has {verb} the chat room"),
         "user": { "id": null, "name": "system" },
@@ -60,6 +93,12 @@ async fn login<A: Adapter>(
             &fail(format!("name is longer than {MAX_NAME_CHARS} characters")),
         );
     }
+    // The front end draws messages from "system" as the server's own.
+    if display_part(&name).trim().eq_ignore_ascii_case("system") {
+        return answer(ack, &fail("the name \"system\" is reserved"));
+    }
+    let previous = socket.extensions.get::<LegacyLogin>().map(|l| l.name);
+    let name = unique_name(&io, name, previous.as_deref()).await;
     let (sender, user_id) = match socket
         .extensions
         .get::<Identity>()
@@ -80,7 +119,10 @@ async fn login<A: Adapter>(
         sender,
         user_id,
     });
-    socket.join(LEGACY_ROOM);
+    if let Some(old) = previous {
+        socket.leave(name_room(&old));
+    }
+    socket.join([LEGACY_ROOM.to_string(), name_room(&name)]);
     // The original broadcast the join before answering.
     chat::emit_to(
         &io,

@@ -215,6 +215,7 @@ pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
     };
     // One CORS layer around REST and Socket.IO: browsers long-poll across origins too.
     let router = router.layer(crate::http::cors(&app.config.cors_origins));
+    let router = crate::http::security_headers(router);
     let gate = Gate {
         sessions: crate::net::Slots::new(
             "Socket.IO sessions",

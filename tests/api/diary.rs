@@ -88,6 +88,21 @@ async fn the_front_ends_whole_diary_journey() {
     );
     let drawing = app.client.get(&image).send().await.unwrap();
     assert_eq!(drawing.headers()["content-type"], "image/png");
+    // An uploaded file is never rendered as a page, whatever its bytes hold.
+    assert_eq!(drawing.headers()["x-content-type-options"], "nosniff");
+    let csp = drawing.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("sandbox"),
+        "{csp}"
+    );
+    assert!(
+        drawing.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
     assert_eq!(drawing.bytes().await.unwrap().to_vec(), png_bytes());
 
     // The calendar of this month (unpadded month, as the front end asks).

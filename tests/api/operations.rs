@@ -10,6 +10,11 @@ use crate::helpers::*;
 #[tokio::test(flavor = "multi_thread")]
 async fn health_ready_and_root_answer() {
     let app = spawn_app().await;
+    // The usual security headers, on every answer.
+    let h = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(h.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(h.headers()["x-frame-options"], "DENY");
+    assert_eq!(h.headers()["referrer-policy"], "no-referrer");
     let a = send(app.client.get(app.url("/health"))).await;
     a.expect(200);
     assert_eq!(a.body["serverStatus"], "Online");

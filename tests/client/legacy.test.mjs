@@ -135,3 +135,32 @@ test('the community chat is the lobby channel: stored, in its history, seen by b
   assert.equal(legacy._id, ack.id);
   assert.equal(legacy.user.name, '로비손님');
 });
+
+test('a guest cannot be "system" nor take the name another guest holds', async () => {
+  const a = await connect(URL, LEGACY);
+  const b = await connect(URL, LEGACY);
+  for (const reserved of ['system', ' System ', 'SYSTEM. 1234']) {
+    const r = await ask(a, 'login', reserved);
+    assert.equal(r.ok, false, reserved);
+    assert.match(r.error, /reserved/);
+  }
+  const taken = name('단짝');
+  const first = await ask(a, 'login', taken);
+  assert.equal(first.data.name, taken);
+  const second = await ask(b, 'login', taken);
+  assert.equal(second.ok, true);
+  assert.equal(second.data.name, `${taken} (2)`);
+  assert.notEqual(second.data._id, first.data._id, 'the second guest is someone else');
+  // Logging in again under one's own name keeps it.
+  assert.equal((await ask(a, 'login', taken)).data.name, taken);
+  // Once the first guest leaves, the name is free again.
+  a.disconnect();
+  const c = await connect(URL, LEGACY);
+  let again;
+  for (let i = 0; i < 50; i++) {
+    again = await ask(c, 'login', taken);
+    if (again.data.name === taken) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(again.data.name, taken);
+});
