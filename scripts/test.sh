@@ -135,6 +135,7 @@ start_server() { # name, port, extra env...
   env PORT="$port" HOST=127.0.0.1 DATA_DIR="$RUN_DIR/$name" SECRET_KEY="$NC_SECRET_KEY" \
     SMTP_HOST=127.0.0.1 SMTP_PORT="$SMTP_PORT" SMTP_TLS=none MAILER_EMAIL=nine@cloud.test \
     AUTH_RATE_LIMIT_PER_MINUTE=0 SOCKET_MAX_PER_IP="$NC_SOCKET_MAX_PER_IP" \
+    CHAT_RATE_LIMIT_PER_IP_PER_MINUTE=0 \
     RUST_LOG=${SERVER_LOG:-warn} "$@" "$BIN" >"$RUN_DIR/$name.log" 2>&1 &
   PIDS+=($!)
   echo $! >"$RUN_DIR/$name.pid"

@@ -126,6 +126,8 @@ pub struct RealtimeConfig {
     /// Messages per minute one socket may send (0: no limit), with this burst.
     pub messages_per_minute: u32,
     pub message_burst: u32,
+    /// Messages per minute from one client address, whoever sends (0: no limit); burst 4×.
+    pub messages_per_minute_per_ip: u32,
     /// The NINE Cloud community chat lets people in without an account.
     pub allow_anonymous: bool,
     /// Messages returned on joining a channel when the client asks for no more.
@@ -676,6 +678,11 @@ impl Config {
                 "a number of messages per minute",
             )?,
             message_burst: positive("CHAT_RATE_BURST", 20, "a number of messages")? as u32,
+            messages_per_minute_per_ip: v.parse(
+                "CHAT_RATE_LIMIT_PER_IP_PER_MINUTE",
+                480,
+                "a number of messages per minute",
+            )?,
             allow_anonymous: v.bool("CHAT_ALLOW_ANONYMOUS", true)?,
             history_page: positive("CHAT_HISTORY_PAGE", 50, "a number of messages")?
                 .min(history_max),

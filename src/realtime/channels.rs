@@ -197,6 +197,9 @@ async fn join<A: Adapter>(
         let (user, username) = signed_in(&socket)?;
         let channel = existing(&ctx, req.channel_id).await?;
         let room = ctx.room(channel.id);
+        if !in_room(&socket, &room) {
+            chat::check_presence(&socket)?;
+        }
         // Into the room first, then read the log: a message stored in between arrives both
         // live and in the answer (clients keep one per sequence number), never in neither.
         let was_in = in_room(&socket, &room);
@@ -243,6 +246,7 @@ async fn leave<A: Adapter>(
         if !in_room(&socket, &room) {
             return Err("you are not in this channel".to_string());
         }
+        chat::check_presence(&socket)?;
         socket.leave(room);
         if !chat::online_users(&io, &ctx.room(req.channel_id))
             .await
@@ -277,7 +281,7 @@ async fn send<A: Adapter>(
         if !in_room(&socket, &ctx.room(req.channel_id)) {
             return Err("join the channel (channel:join) before sending to it".to_string());
         }
-        chat::check_rate(&socket)?;
+        chat::check_rate(&socket, &ctx)?;
         let appended = chat::post(
             &io,
             &ctx,
@@ -316,6 +320,7 @@ async fn typing<A: Adapter>(
         if !in_room(&socket, &room) {
             return Err("join the channel (channel:join) first".to_string());
         }
+        chat::check_typing(&socket, &ctx, req.channel_id)?;
         let payload = json!({
             "channelId": req.channel_id,
             "userId": user,

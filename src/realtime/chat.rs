@@ -39,35 +39,163 @@ pub fn answer<A: Adapter>(ack: AckSender<A>, value: &Value) {
     }
 }
 
-/// Per-socket limit on sending messages; a socket over it gets `{ok:false}`, not a disconnect.
-struct SendLimit(DefaultDirectRateLimiter);
+/// The chat's rate limits, per sender across all of its sockets on this instance (not per
+/// socket: a second socket or a reconnect gets no fresh budget):
+/// - messages per user (signed in) or per guest name (NINE Cloud guests, after `login`), and
+///   per client address as a floor (`CHAT_RATE_LIMIT_PER_IP_PER_MINUTE`, four times the
+///   per-user rate and burst by default: a guest changing names, several people behind one
+///   address);
+/// - typing notices per user and channel, and joins/leaves per socket (presence churn: a
+///   user's many tabs each join once, a churning socket joins and leaves in a loop);
+/// - a socket refused over and over (three bursts' worth in a minute) is disconnected, after
+///   a `rate-limit` event that says why.
+pub struct ChatLimits {
+    messages: Option<Keyed<String>>,
+    addresses: Option<Keyed<std::net::IpAddr>>,
+    typing: Keyed<String>,
+    presence: Quota,
+    strikes: Quota,
+}
 
-pub fn install_rate_limit<A: Adapter>(socket: &SocketRef<A>, ctx: &Ctx) {
-    let cfg = &ctx.app.config.realtime;
-    if let (Some(rate), Some(burst)) = (
-        NonZeroU32::new(cfg.messages_per_minute),
-        NonZeroU32::new(cfg.message_burst),
-    ) {
-        socket
-            .extensions
-            .insert(Arc::new(SendLimit(RateLimiter::direct(
-                Quota::per_minute(rate).allow_burst(burst),
-            ))));
+type Keyed<K> = governor::DefaultKeyedRateLimiter<K>;
+
+impl ChatLimits {
+    pub fn new(cfg: &crate::config::RealtimeConfig) -> Self {
+        let quota = |rate: u32, burst: u32| {
+            Some(Quota::per_minute(NonZeroU32::new(rate)?).allow_burst(NonZeroU32::new(burst)?))
+        };
+        let burst = cfg.message_burst.max(1);
+        Self {
+            messages: quota(cfg.messages_per_minute, burst).map(RateLimiter::keyed),
+            addresses: quota(cfg.messages_per_minute_per_ip, burst.saturating_mul(4))
+                .map(RateLimiter::keyed),
+            typing: RateLimiter::keyed(
+                Quota::per_second(NonZeroU32::MIN)
+                    .allow_burst(NonZeroU32::new(3).unwrap_or(NonZeroU32::MIN)),
+            ),
+            presence: Quota::per_minute(NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN))
+                .allow_burst(NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN)),
+            strikes: Quota::per_minute(NonZeroU32::new(burst * 3).unwrap_or(NonZeroU32::MIN))
+                .allow_burst(NonZeroU32::new(burst * 3).unwrap_or(NonZeroU32::MIN)),
+        }
+    }
+
+    /// Forgets senders that have been quiet (called periodically).
+    pub fn forget_quiet(&self) {
+        if let Some(l) = &self.messages {
+            l.retain_recent();
+        }
+        if let Some(l) = &self.addresses {
+            l.retain_recent();
+        }
+        self.typing.retain_recent();
     }
 }
 
-pub fn check_rate<A: Adapter>(socket: &SocketRef<A>) -> Result<(), String> {
-    let Some(limit) = socket.extensions.get::<Arc<SendLimit>>() else {
+/// Who a socket sends as, for the limits: `user:<id>`, `guest:<name>` once a guest has logged
+/// in to the NINE Cloud chat (before that only its address counts), and its address.
+#[derive(Clone)]
+pub struct Sender {
+    pub key: Option<String>,
+    pub ip: std::net::IpAddr,
+    strikes: Arc<DefaultDirectRateLimiter>,
+    presence: Arc<DefaultDirectRateLimiter>,
+}
+
+pub fn install_rate_limit<A: Adapter>(socket: &SocketRef<A>, ctx: &Ctx) {
+    let ip = crate::http::extract::client_ip(socket.req_parts(), &ctx.app.config.proxies);
+    let key = socket
+        .extensions
+        .get::<super::auth::Identity>()
+        .and_then(|i| i.user().map(|(id, _)| user_sender(id)));
+    socket.extensions.insert(Sender {
+        key,
+        ip,
+        strikes: Arc::new(RateLimiter::direct(ctx.limits.strikes)),
+        presence: Arc::new(RateLimiter::direct(ctx.limits.presence)),
+    });
+}
+
+/// A guest who logged in sends as that name from now on.
+pub fn send_as_guest<A: Adapter>(socket: &SocketRef<A>, name: &str) {
+    if let Some(mut s) = socket.extensions.get::<Sender>()
+        && s.key.as_deref().is_none_or(|k| k.starts_with("guest:"))
+    {
+        s.key = Some(guest_sender(name));
+        socket.extensions.insert(s);
+    }
+}
+
+fn wait_text(not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> u128 {
+    not_until
+        .wait_time_from(governor::clock::Clock::now(
+            &governor::clock::DefaultClock::default(),
+        ))
+        .as_millis()
+        + 1
+}
+
+/// Whether the socket's sender may send a message now. A refusal counts as a strike; a socket
+/// out of strikes is told why (`rate-limit`) and disconnected.
+pub fn check_rate<A: Adapter>(socket: &SocketRef<A>, ctx: &Ctx) -> Result<(), String> {
+    let Some(sender) = socket.extensions.get::<Sender>() else {
         return Ok(());
     };
-    limit.0.check().map_err(|not_until| {
-        let wait = not_until
-            .wait_time_from(governor::clock::Clock::now(
-                &governor::clock::DefaultClock::default(),
-            ))
-            .as_millis()
-            + 1;
-        format!("too many messages: wait {wait} ms before sending again")
+    let by_key = match (&ctx.limits.messages, &sender.key) {
+        (Some(l), Some(k)) => l.check_key(k),
+        _ => Ok(()),
+    };
+    let checked = by_key.and_then(|()| match &ctx.limits.addresses {
+        Some(l) => l.check_key(&sender.ip),
+        None => Ok(()),
+    });
+    checked.map_err(|not_until| {
+        strike(socket, &sender);
+        format!(
+            "too many messages: wait {} ms before sending again",
+            wait_text(not_until)
+        )
+    })
+}
+
+fn strike<A: Adapter>(socket: &SocketRef<A>, sender: &Sender) {
+    if sender.strikes.check().is_err() {
+        tracing::info!(ip = %sender.ip, sender = ?sender.key, "disconnecting a socket far over the chat limits");
+        let reason = json!({ "error": "disconnected: far over the chat rate limits" });
+        socket.emit("rate-limit", &reason).ok();
+        let socket = socket.clone();
+        // Let the notice go out before the DISCONNECT packet.
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            socket.disconnect().ok();
+        });
+    }
+}
+
+/// Typing notices: a few a second per user and channel; the rest are refused.
+pub fn check_typing<A: Adapter>(
+    socket: &SocketRef<A>,
+    ctx: &Ctx,
+    channel: i64,
+) -> Result<(), String> {
+    let Some(sender) = socket.extensions.get::<Sender>() else {
+        return Ok(());
+    };
+    let key = format!("{}:{channel}", sender.key.as_deref().unwrap_or("?"));
+    ctx.limits.typing.check_key(&key).map_err(|n| {
+        strike(socket, &sender);
+        format!("too many typing notices: wait {} ms", wait_text(n))
+    })
+}
+
+/// Joining and leaving channels (each tells the others): 60 a minute per socket, burst 20.
+pub fn check_presence<A: Adapter>(socket: &SocketRef<A>) -> Result<(), String> {
+    let Some(sender) = socket.extensions.get::<Sender>() else {
+        return Ok(());
+    };
+    sender.presence.check().map_err(|n| {
+        strike(socket, &sender);
+        format!("too many joins and leaves: wait {} ms", wait_text(n))
     })
 }
 

@@ -114,6 +114,7 @@ async fn login<A: Adapter>(
         "online": true,
         "__v": 0,
     });
+    chat::send_as_guest(&socket, &name);
     socket.extensions.insert(LegacyLogin {
         name: name.clone(),
         sender,
@@ -155,7 +156,7 @@ async fn send_message<A: Adapter>(
         Ok(t) => t,
         Err(e) => return answer(ack, &fail(e)),
     };
-    if let Err(e) = chat::check_rate(&socket) {
+    if let Err(e) = chat::check_rate(&socket, &ctx) {
         return answer(ack, &fail(e));
     }
     let new = NewMessage {

@@ -49,6 +49,7 @@ pub struct Ctx(pub Arc<Shared>);
 pub struct Shared {
     pub app: Arc<App>,
     pub stats: Stats,
+    pub limits: chat::ChatLimits,
 }
 
 impl std::ops::Deref for Ctx {
@@ -169,7 +170,19 @@ pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
     let ctx = Ctx(Arc::new(Shared {
         app: app.clone(),
         stats: Stats::default(),
+        limits: chat::ChatLimits::new(cfg),
     }));
+    let quiet = Arc::downgrade(&ctx.0);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            match quiet.upgrade() {
+                Some(shared) => shared.limits.forget_quiet(),
+                None => break,
+            }
+        }
+    });
     let builder = SocketIo::builder()
         .ping_interval(cfg.ping_interval)
         .ping_timeout(cfg.ping_timeout)

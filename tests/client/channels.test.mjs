@@ -315,3 +315,54 @@ test('logging out disconnects the sockets of the user, and the token no longer c
   assert.equal(await gone, 'io server disconnect');
   await assert.rejects(connectAs(user), /만료/);
 });
+
+test('chat limits are per user across sockets and reconnects; typing is limited; far over is disconnected', async () => {
+  // The servers under test run with the shipped limits: 120 a minute, burst 20.
+  const spammer = await newUser('도배꾼');
+  const reader = await newUser('독자');
+  const r = await http(URL, 'POST', '/channels', spammer.token, { name: `limits-${Date.now()}` });
+  const channelId = r.body.channel.id;
+  const watcher = await connectAs(reader);
+  await ask(watcher, 'channel:join', { channelId });
+  const typed = record(watcher, 'channel:typing');
+
+  // Five sockets of one user share one budget: about one burst gets through, not five.
+  const sockets = await Promise.all(Array.from({ length: 5 }, () => connectAs(spammer)));
+  for (const s of sockets) assert.equal((await ask(s, 'channel:join', { channelId })).ok, true);
+  const acks = await Promise.all(
+    sockets.flatMap((s, k) =>
+      Array.from({ length: 8 }, (_, i) => ask(s, 'channel:message', { channelId, text: `spam ${k}.${i}` })),
+    ),
+  );
+  const accepted = acks.filter((a) => a.ok).length;
+  assert.ok(accepted >= 18 && accepted <= 22, `${accepted} of 40 accepted across 5 sockets`);
+  // A new socket gets no fresh budget.
+  const fresh = await connectAs(spammer);
+  await ask(fresh, 'channel:join', { channelId });
+  const again = await ask(fresh, 'channel:message', { channelId, text: 'after reconnect' });
+  assert.equal(again.ok, false);
+  assert.match(again.error, /too many messages/);
+
+  // Typing notices: a few a second reach the others, not hundreds.
+  const typer = await connectAs(spammer);
+  await ask(typer, 'channel:join', { channelId });
+  const typingAcks = await Promise.all(
+    Array.from({ length: 30 }, () => ask(typer, 'channel:typing', { channelId, typing: true })),
+  );
+  assert.ok(typingAcks.filter((a) => a.ok).length <= 5);
+  await sleep(300);
+  assert.ok(typed.length <= 5, `${typed.length} typing notices delivered`);
+
+  // A socket that keeps going far over its limit is told why and disconnected.
+  const told = new Promise((resolve) => fresh.once('rate-limit', resolve));
+  const gone = new Promise((resolve) => fresh.once('disconnect', resolve));
+  for (let i = 0; i < 80 && fresh.connected; i++) {
+    fresh.emit('channel:message', { channelId, text: `flood ${i}` });
+  }
+  assert.match((await told).error, /rate limits/);
+  assert.equal(await gone, 'io server disconnect');
+  // Everyone else is still served.
+  const ok = await ask(watcher, 'channel:message', { channelId, text: 'still fine' });
+  assert.equal(ok.ok, true);
+  for (const s of [...sockets, typer]) s.disconnect();
+});
