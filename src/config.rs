@@ -663,6 +663,11 @@ impl Config {
             Ok(n)
         };
         let history_max = positive("CHAT_HISTORY_MAX", 500, "a number of messages")?;
+        let messages_per_minute: u32 = v.parse(
+            "CHAT_RATE_LIMIT_PER_MINUTE",
+            120,
+            "a number of messages per minute",
+        )?;
         Ok(RealtimeConfig {
             ping_interval: v.positive_seconds("SOCKET_PING_INTERVAL", 25)?,
             ping_timeout: v.positive_seconds("SOCKET_PING_TIMEOUT", 20)?,
@@ -672,15 +677,12 @@ impl Config {
             max_sessions: v.parse("SOCKET_MAX_CONNECTIONS", 20_000, "a number of sessions")?,
             ws_read_buffer: positive("SOCKET_WS_READ_BUFFER", 1024, "a size in bytes")?,
             max_message_chars: positive("CHAT_MAX_LENGTH", 1000, "a number of characters")?,
-            messages_per_minute: v.parse(
-                "CHAT_RATE_LIMIT_PER_MINUTE",
-                120,
-                "a number of messages per minute",
-            )?,
+            messages_per_minute,
             message_burst: positive("CHAT_RATE_BURST", 20, "a number of messages")? as u32,
+            // Four times the per-user rate unless set: off when the per-user limit is off.
             messages_per_minute_per_ip: v.parse(
                 "CHAT_RATE_LIMIT_PER_IP_PER_MINUTE",
-                480,
+                messages_per_minute.saturating_mul(4),
                 "a number of messages per minute",
             )?,
             allow_anonymous: v.bool("CHAT_ALLOW_ANONYMOUS", true)?,
