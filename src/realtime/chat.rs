@@ -108,21 +108,23 @@ pub fn install_rate_limit<A: Adapter>(socket: &SocketRef<A>, ctx: &Ctx) {
         .extensions
         .get::<super::auth::Identity>()
         .and_then(|i| i.user().map(|(id, _)| user_sender(id)));
-    socket.extensions.insert(Sender {
+    // Kept behind an Arc: socketioxide's `extensions.get` clones, once per message.
+    socket.extensions.insert(Arc::new(Sender {
         key,
         ip,
         strikes: Arc::new(RateLimiter::direct(ctx.limits.strikes)),
         presence: Arc::new(RateLimiter::direct(ctx.limits.presence)),
-    });
+    }));
 }
 
 /// A guest who logged in sends as that name from now on.
 pub fn send_as_guest<A: Adapter>(socket: &SocketRef<A>, name: &str) {
-    if let Some(mut s) = socket.extensions.get::<Sender>()
+    if let Some(s) = socket.extensions.get::<Arc<Sender>>()
         && s.key.as_deref().is_none_or(|k| k.starts_with("guest:"))
     {
-        s.key = Some(guest_sender(name));
-        socket.extensions.insert(s);
+        let mut renamed = Sender::clone(&s);
+        renamed.key = Some(guest_sender(name));
+        socket.extensions.insert(Arc::new(renamed));
     }
 }
 
@@ -138,7 +140,7 @@ fn wait_text(not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> u
 /// Whether the socket's sender may send a message now. A refusal counts as a strike; a socket
 /// out of strikes is told why (`rate-limit`) and disconnected.
 pub fn check_rate<A: Adapter>(socket: &SocketRef<A>, ctx: &Ctx) -> Result<(), String> {
-    let Some(sender) = socket.extensions.get::<Sender>() else {
+    let Some(sender) = socket.extensions.get::<Arc<Sender>>() else {
         return Ok(());
     };
     let by_key = match (&ctx.limits.messages, &sender.key) {
@@ -178,7 +180,7 @@ pub fn check_typing<A: Adapter>(
     ctx: &Ctx,
     channel: i64,
 ) -> Result<(), String> {
-    let Some(sender) = socket.extensions.get::<Sender>() else {
+    let Some(sender) = socket.extensions.get::<Arc<Sender>>() else {
         return Ok(());
     };
     let key = format!("{}:{channel}", sender.key.as_deref().unwrap_or("?"));
@@ -190,7 +192,7 @@ pub fn check_typing<A: Adapter>(
 
 /// Joining and leaving channels (each tells the others): 60 a minute per socket, burst 20.
 pub fn check_presence<A: Adapter>(socket: &SocketRef<A>) -> Result<(), String> {
-    let Some(sender) = socket.extensions.get::<Sender>() else {
+    let Some(sender) = socket.extensions.get::<Arc<Sender>>() else {
         return Ok(());
     };
     sender.presence.check().map_err(|n| {
