@@ -9,14 +9,17 @@ use anyhow::Context;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::clock::Clock;
+use bytes::Bytes;
+
 use crate::config::Config;
+use crate::domain::image::{self, CleanImage, ImageLimits, Purpose};
 use crate::mail::{self, Mailer};
 use crate::oauth::OAuthClients;
 use crate::realtime::Hub;
 use crate::store::channels;
 use crate::store::db::Db;
 use crate::store::messages::{self, MessageStore};
-use crate::store::objects::{self, ObjectStore};
+use crate::store::objects::{self, ObjectError, ObjectStore};
 use crate::tokens::Tokens;
 
 pub struct App {
@@ -27,6 +30,8 @@ pub struct App {
     /// The lobby channel (the NINE Cloud community chat).
     pub lobby_id: i64,
     pub objects: Arc<dyn ObjectStore>,
+    /// Decodes and re-encodes uploads, a bounded number at a time.
+    pub images: Images,
     pub mail: Arc<dyn Mailer>,
     pub oauth: OAuthClients,
     pub tokens: Tokens,
@@ -75,6 +80,7 @@ impl App {
         let oauth = OAuthClients::new(&config.oauth)?;
         let tokens = Tokens::new(&secret, config.access_token_ttl, config.refresh_token_ttl);
         let limits = RateLimits::new(config.auth_rate_limit_per_minute);
+        let images = Images::new(&config.images);
         tracing::info!(
             database = ?db.backend(),
             chat_log = %messages.describe(),
@@ -89,6 +95,7 @@ impl App {
             messages,
             lobby_id,
             objects,
+            images,
             mail,
             oauth,
             tokens,
@@ -156,6 +163,37 @@ fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
     }
     let mut f = opts.open(path)?;
     f.write_all(content.as_bytes())
+}
+
+/// Runs `domain::image::clean` on the blocking pool, at most `IMAGE_DECODE_CONCURRENCY` at a
+/// time: decoding is CPU work that must not hold up the async workers, and each decode may use
+/// up to its limits' memory.
+pub struct Images {
+    limits: ImageLimits,
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl Images {
+    pub fn new(cfg: &crate::config::ImageConfig) -> Self {
+        Self {
+            limits: cfg.limits,
+            permits: Arc::new(tokio::sync::Semaphore::new(cfg.concurrency)),
+        }
+    }
+
+    pub async fn clean(&self, bytes: Bytes, purpose: Purpose) -> Result<CleanImage, ObjectError> {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| ObjectError::Backend("image decoding is shut down".into()))?;
+        let limits = self.limits;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            image::clean(&bytes, purpose, &limits)
+        })
+        .await
+        .map_err(|e| ObjectError::Backend(format!("image decoding stopped: {e}")))?
+    }
 }
 
 /// Per-key limits for the endpoints that guess at secrets (sign-in, sign-up, codes).

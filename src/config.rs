@@ -50,6 +50,8 @@ pub struct Config {
     pub mail: MailConfig,
     pub objects: ObjectStoreConfig,
     pub upload_max_bytes: usize,
+    /// How far an uploaded image is decoded, and how many are decoded at once.
+    pub images: ImageConfig,
     pub json_max_bytes: usize,
     pub default_profile_img: String,
     pub oauth: OAuthConfig,
@@ -89,6 +91,15 @@ pub struct HttpLimits {
     pub max_connections: usize,
     /// Open connections per client address, trusted proxies excepted (`0`: no cap).
     pub max_connections_per_ip: usize,
+}
+
+/// Decoding uploaded images (see `domain::image`).
+#[derive(Clone, Debug)]
+pub struct ImageConfig {
+    pub limits: crate::domain::image::ImageLimits,
+    /// Images decoded at the same time (`IMAGE_DECODE_CONCURRENCY`, default: the CPU count);
+    /// further uploads wait their turn, so decoding memory is bounded by this × the limits.
+    pub concurrency: usize,
 }
 
 /// The emotion diary's rules.
@@ -477,6 +488,7 @@ impl Config {
         let upload_max_bytes: usize =
             v.parse("UPLOAD_MAX_BYTES", 5 * 1024 * 1024, "a size in bytes")?;
         let json_max_bytes: usize = v.parse("JSON_MAX_BYTES", 1024 * 1024, "a size in bytes")?;
+        let images = Self::images(&v)?;
         let default_profile_img = v
             .string("DEFAULT_PROFILE_IMG")
             .unwrap_or_else(|| ORIGINAL_DEFAULT_PROFILE_IMG.into());
@@ -504,6 +516,7 @@ impl Config {
             mail,
             objects,
             upload_max_bytes,
+            images,
             json_max_bytes,
             default_profile_img,
             oauth,
@@ -532,6 +545,44 @@ impl Config {
             mongo_url: Self::mongo(&v)?,
             realtime: Self::realtime(&v)?,
             diary: Self::diary(&v)?,
+        })
+    }
+
+    fn images(v: &Vars<'_>) -> Result<ImageConfig, ConfigError> {
+        let defaults = crate::domain::image::ImageLimits::default();
+        let max_pixels: u64 = v.parse(
+            "IMAGE_MAX_PIXELS",
+            defaults.max_pixels,
+            "a number of pixels",
+        )?;
+        if max_pixels == 0 {
+            return Err(ConfigError::new("IMAGE_MAX_PIXELS", "must be at least 1"));
+        }
+        let profile_max_side: u32 = v.parse(
+            "PROFILE_IMAGE_MAX_SIDE",
+            defaults.profile_max_side,
+            "a number of pixels",
+        )?;
+        if profile_max_side == 0 {
+            return Err(ConfigError::new(
+                "PROFILE_IMAGE_MAX_SIDE",
+                "must be at least 1",
+            ));
+        }
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        let concurrency: usize = v.parse("IMAGE_DECODE_CONCURRENCY", cpus, "a number")?;
+        if concurrency == 0 {
+            return Err(ConfigError::new(
+                "IMAGE_DECODE_CONCURRENCY",
+                "must be at least 1",
+            ));
+        }
+        Ok(ImageConfig {
+            limits: crate::domain::image::ImageLimits {
+                max_pixels,
+                profile_max_side,
+            },
+            concurrency,
         })
     }
 

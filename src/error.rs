@@ -134,6 +134,7 @@ impl From<ObjectError> for AppError {
                 "이미지는 {}MB 이하만 올릴 수 있습니다.",
                 limit.div_ceil(1024 * 1024)
             )),
+            ObjectError::Oversized(msg) => AppError::payload_too_large(msg),
             ObjectError::Backend(e) => {
                 tracing::error!(error = %e, "object storage failed");
                 AppError::bad_gateway(

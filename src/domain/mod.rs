@@ -5,6 +5,7 @@ use crate::error::AppError;
 
 pub mod diary;
 pub mod html;
+pub mod image;
 
 pub(crate) fn field_error(field: &str, problem: &str) -> AppError {
     AppError::bad_request(format!("\"{field}\" {problem}"))

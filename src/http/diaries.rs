@@ -27,6 +27,7 @@ use crate::domain::diary::{
     wall_clock,
 };
 use crate::domain::field_error;
+use crate::domain::image::Purpose;
 use crate::error::{AppError, AppResult};
 use crate::store::accounts::User;
 use crate::store::db::DbError;
@@ -299,7 +300,7 @@ pub async fn detail(
 /// the text fields. One diary a day in the diary's time zone; the drawing is stored only once
 /// everything else is known to be fine, and removed again if the day was taken meanwhile.
 #[utoipa::path(post, path = "/diary/posting", tag = "diary", security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", description = "`image` (file; PNG, JPEG, GIF, WebP, AVIF or BMP by its bytes), `EmotionStatus` (0–5, halves kept), `content` (editor HTML, sanitized), `isPublic` (true/false), `weather` (1–3), `temperature`/`humid`/`sleep` (1–5), `sentence`"),
+    request_body(content_type = "multipart/form-data", description = "`image` (file; PNG, JPEG, GIF, WebP or BMP, decoded and stored re-encoded without metadata), `EmotionStatus` (0–5, halves kept), `content` (editor HTML, sanitized), `isPublic` (true/false), `weather` (1–3), `temperature`/`humid`/`sleep` (1–5), `sentence`"),
     responses((status = 201, body = DiaryAnswer, description = "다이어리 등록 완료"),
               (status = 400, body = super::Message), (status = 409, body = super::Message, description = "오늘은 이미 작성한 글이 있습니다.  수정하시겠습니까?"),
               (status = 413, body = super::Message)))]
@@ -355,9 +356,10 @@ pub async fn post_diary(
         return Err(e);
     }
     let input = DiaryInput::parse(&fields, app.config.diary.content_max_chars)?;
-    if let Some(bytes) = &image {
-        objects::sniff_image(bytes)?;
-    }
+    let image = match image {
+        Some(bytes) => Some(app.images.clean(bytes, Purpose::Drawing).await?),
+        None => None,
+    };
     let tz = app.config.diary.time_zone;
     let at = app.clock.now();
     let day = wall_clock(at, tz).date();
@@ -365,7 +367,7 @@ pub async fn post_diary(
         return Err(AppError::conflict(DAY_TAKEN));
     }
     let stored = match image {
-        Some(bytes) => Some(objects::store_image(&*app.objects, "diaries", bytes).await?),
+        Some(clean) => Some(objects::store_image(&*app.objects, "diaries", clean).await?),
         None => None,
     };
     let inserted = diaries::insert(

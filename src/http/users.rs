@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 use super::extract::{AuthUser, ClientIp, JsonBody};
 use super::{Message, message};
 use crate::app::{App, AppState};
+use crate::domain::image::Purpose;
 use crate::domain::{Email, Password, Username, required};
 use crate::error::{AppError, AppResult};
 use crate::store::accounts::{self, NewUser, PublicUser, User};
@@ -480,7 +481,10 @@ pub async fn edit_my_info(
     }
     let username = Username::parse("username", required("username", &username)?)?;
     let new_image = match image {
-        Some(bytes) => Some(objects::store_image(&*app.objects, "profiles", bytes).await?),
+        Some(bytes) => {
+            let clean = app.images.clean(bytes, Purpose::Profile).await?;
+            Some(objects::store_image(&*app.objects, "profiles", clean).await?)
+        }
         None => None,
     };
     let url = new_image.as_ref().map(|(_, url)| url.as_str());

@@ -103,7 +103,10 @@ async fn the_front_ends_whole_diary_journey() {
             .unwrap()
             .starts_with("attachment")
     );
-    assert_eq!(drawing.bytes().await.unwrap().to_vec(), png_bytes());
+    assert_eq!(
+        pixels(&drawing.bytes().await.unwrap()),
+        pixels(&png_bytes())
+    );
 
     // The calendar of this month (unpadded month, as the front end asks).
     let today = seoul_today();

@@ -350,6 +350,25 @@ pub fn png_bytes() -> Vec<u8> {
     ]
 }
 
+/// The pixels of an encoded image, to compare what was uploaded with what is served (the server
+/// stores a re-encoded copy, never the uploaded bytes).
+pub fn pixels(encoded: &[u8]) -> image::RgbaImage {
+    image::load_from_memory(encoded)
+        .expect("a decodable image")
+        .to_rgba8()
+}
+
+/// A real PNG of `width`×`height` with a gradient, as a photo or a drawing would be.
+pub fn png_of(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbaImage::from_fn(width, height, |x, y| {
+        image::Rgba([(x % 256) as u8, (y % 256) as u8, 120, 255])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode a PNG");
+    out.into_inner()
+}
+
 /// The profile form exactly as the browser's `FormData` sends it: `username`, and `image` as a
 /// file (`Blob` → filename `blob`) or as an empty text field when no picture was picked.
 pub fn profile_form(

@@ -229,9 +229,11 @@ async fn profile_pictures_go_to_s3_and_refused_ones_do_not() {
         .send()
         .await
         .unwrap();
+    // A copy to embed, never a page to show; the same pixels as uploaded.
+    assert_eq!(stored.content_disposition(), Some("attachment"));
     assert_eq!(
-        stored.body.collect().await.unwrap().into_bytes().to_vec(),
-        png_bytes()
+        pixels(&stored.body.collect().await.unwrap().into_bytes()),
+        pixels(&png_bytes())
     );
 
     // Replacing it removes the old object.
@@ -288,5 +290,139 @@ async fn diary_drawings_go_to_s3_and_leave_with_their_diary() {
         .await
         .expect(201);
     assert!(keys_in(&client, &bucket).await.is_empty());
+    app.stop().await;
+}
+
+/// A 20×10 JPEG carrying EXIF: orientation 6 (turn 90° clockwise to view upright) and a GPS
+/// directory with a position reference, as a phone camera writes them.
+fn photo_with_exif() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(20, 10, |x, _| image::Rgb([(x * 12) as u8, 90, 160]));
+    let mut plain = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut plain, image::ImageFormat::Jpeg).unwrap();
+    let plain = plain.into_inner();
+    let mut tiff: Vec<u8> = b"MM\x00\x2a\x00\x00\x00\x08".to_vec();
+    // IFD0: Orientation = 6, GPSInfo -> offset 38; no next IFD.
+    tiff.extend_from_slice(&[0, 2]);
+    tiff.extend_from_slice(&[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0]);
+    tiff.extend_from_slice(&[0x88, 0x25, 0, 4, 0, 0, 0, 1, 0, 0, 0, 38]);
+    tiff.extend_from_slice(&[0, 0, 0, 0]);
+    // GPS IFD: GPSLatitudeRef = "N".
+    tiff.extend_from_slice(&[0, 1]);
+    tiff.extend_from_slice(&[0x00, 0x01, 0, 2, 0, 0, 0, 2, b'N', 0, 0, 0]);
+    tiff.extend_from_slice(&[0, 0, 0, 0]);
+    let mut app1 = b"Exif\x00\x00".to_vec();
+    app1.extend_from_slice(&tiff);
+    let mut out = plain[..2].to_vec(); // SOI
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+async fn profile_picture(app: &TestApp, s: &Session) -> Vec<u8> {
+    let url = app.get_authed("/myInfo", s).await.body["data"]["profileImg"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = app.client.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{url}");
+    res.bytes().await.unwrap().to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_are_decoded_and_stored_as_clean_copies() {
+    let app = spawn_with(&[
+        ("PROFILE_IMAGE_MAX_SIDE", "64"),
+        ("IMAGE_MAX_PIXELS", "200000"),
+    ])
+    .await;
+    let (_, s) = app.new_user("사진관").await;
+
+    // A real PNG with an HTML page behind it: the picture is kept, the page is not.
+    let mut polyglot = png_of(8, 6);
+    polyglot.extend_from_slice(b"<html><script>alert(document.cookie)</script></html>");
+    edit_profile(&app, &s, Some(("blob", polyglot.clone(), "image/png")))
+        .await
+        .expect(201);
+    let served = profile_picture(&app, &s).await;
+    assert!(
+        !contains(&served, b"<script"),
+        "the HTML tail was published"
+    );
+    assert_eq!(pixels(&served), pixels(&polyglot));
+
+    // A phone photo: its GPS position is not published, and it is shown upright.
+    let photo = photo_with_exif();
+    assert!(contains(&photo, b"Exif"));
+    edit_profile(&app, &s, Some(("IMG_0001.jpg", photo, "image/jpeg")))
+        .await
+        .expect(201);
+    let served = profile_picture(&app, &s).await;
+    assert!(!contains(&served, b"Exif"), "EXIF metadata was published");
+    let shown = image::load_from_memory(&served).unwrap();
+    assert_eq!((shown.width(), shown.height()), (10, 20));
+    assert_eq!(
+        image::guess_format(&served).unwrap(),
+        image::ImageFormat::Jpeg
+    );
+
+    // A large profile picture is scaled down to fit PROFILE_IMAGE_MAX_SIDE, keeping its shape.
+    edit_profile(&app, &s, Some(("big.png", png_of(400, 200), "image/png")))
+        .await
+        .expect(201);
+    let shown = image::load_from_memory(&profile_picture(&app, &s).await).unwrap();
+    assert_eq!((shown.width(), shown.height()), (64, 32));
+    let before = app.get_authed("/myInfo", &s).await.body["data"]["profileImg"].clone();
+    let stored = files_under(&app.upload_dir);
+    assert_eq!(stored.len(), 1, "{stored:?}");
+
+    // Refused, each with a message, and nothing stored or changed:
+    // a signature with text behind it,
+    let a = edit_profile(
+        &app,
+        &s,
+        Some((
+            "a.gif",
+            b"GIF89a\x01\x00\x01\x00 not really".to_vec(),
+            "image/gif",
+        )),
+    )
+    .await;
+    a.expect(400);
+    assert!(a.message().contains("이미지"), "{}", a.message());
+    // an AVIF, which this server cannot decode,
+    let avif = b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf".to_vec();
+    let a = edit_profile(&app, &s, Some(("a.avif", avif, "image/avif"))).await;
+    a.expect(400);
+    assert!(a.message().contains("AVIF"), "{}", a.message());
+    // and more pixels than IMAGE_MAX_PIXELS (a small file may decode to a huge picture).
+    let a = edit_profile(&app, &s, Some(("wide.png", png_of(1000, 300), "image/png"))).await;
+    a.expect(413);
+    assert!(a.message().contains("1000×300"), "{}", a.message());
+    let drawing = diary_form(&DIARY_FIELDS, None).part(
+        "image",
+        reqwest::multipart::Part::bytes(png_of(1000, 300))
+            .file_name("blob")
+            .mime_str("image/png")
+            .unwrap(),
+    );
+    send(
+        app.authed(Method::POST, "/diary/posting", &s)
+            .multipart(drawing),
+    )
+    .await
+    .expect(413);
+    assert_eq!(files_under(&app.upload_dir), stored);
+    assert_eq!(
+        app.get_authed("/myInfo", &s).await.body["data"]["profileImg"],
+        before
+    );
+    // The day is still free for a drawing within the limits.
+    app.post_diary(&s, &[]).await.expect(201);
     app.stop().await;
 }
