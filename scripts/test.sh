@@ -185,6 +185,38 @@ if ! NC_URL="http://127.0.0.1:$ONE_PORT" NC_URL_2="http://127.0.0.1:$TWO_PORT" N
 fi
 
 # ---------------------------------------------------------------------------------------------
+step "the OpenAPI document against the server (schemathesis, tests/schema; about 2 minutes)"
+command -v st >/dev/null || python3 -m pip install -q schemathesis==4.32.5 \
+  || python3 -m pip install -q --break-system-packages schemathesis==4.32.5
+SCHEMA_PORT=$(free_port)
+SCHEMA_URL="http://127.0.0.1:$SCHEMA_PORT"
+# Sign-up codes to the log (setup.py reads them there); the default auth rate limit stays on.
+start_server schema "$SCHEMA_PORT" SMTP_HOST= MAILER_EMAIL= AUTH_RATE_LIMIT_PER_MINUTE=20 \
+  RUST_LOG=warn,ninecloud::mail=info
+wait_ready "$SCHEMA_PORT" schema
+# A fixed seed by default, so a failure here is the same on the next run; SCHEMA_SEED varies it.
+# Run from the run folder: schemathesis and Hypothesis keep their databases in the current one.
+schema_run() {
+  (cd "$RUN_DIR" && st --config-file "$ROOT/tests/schema/schemathesis.toml" run \
+    "$SCHEMA_URL/api-docs/openapi.json" --seed "${SCHEMA_SEED:-1}" --output-truncate false "$@")
+}
+if ! SCHEMA_ENV=$(python3 tests/schema/setup.py "$SCHEMA_URL" "$RUN_DIR/schema.log"); then
+  FAILED+=("OpenAPI document (setup)")
+else
+  eval "$SCHEMA_ENV"
+  # Everything but the three operations that revoke the token the run signs in with...
+  schema_run --workers 2 --max-time 90 --exclude-path /logout --exclude-path /signoff \
+    --exclude-path /myInfo/edit-pw >"$RUN_DIR/schema-run.log" 2>&1 \
+    || { tail -n 80 "$RUN_DIR/schema-run.log" >&2; FAILED+=("OpenAPI document"); }
+  # ...and those three with a second account's token, which the first of them revokes.
+  schema_run -H "Authorization: Bearer $NC_OTHER_TOKEN" --workers 1 --max-time 20 \
+    --include-path /logout --include-path /signoff --include-path /myInfo/edit-pw \
+    >"$RUN_DIR/schema-revoke.log" 2>&1 \
+    || { tail -n 80 "$RUN_DIR/schema-revoke.log" >&2; FAILED+=("OpenAPI document (revoking operations)"); }
+  tail -n 3 "$RUN_DIR/schema-run.log" "$RUN_DIR/schema-revoke.log"
+fi
+
+# ---------------------------------------------------------------------------------------------
 step "the benchmark load generator against the real socket.io-client (tests/bench)"
 cargo build -q -p ninecloud-bench --bin loadgen
 if ! LOADGEN_BIN="$CARGO_TARGET_DIR/debug/loadgen" NC_URL="http://127.0.0.1:$SOLO_PORT" \

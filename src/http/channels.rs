@@ -107,6 +107,8 @@ pub struct MessagePage {
 
 #[derive(Deserialize, ToSchema)]
 pub struct NameBody {
+    /// Not blank; at most 50 characters once trimmed.
+    #[schema(required = true, nullable = false, max_length = 50, pattern = r"\S")]
     name: Option<String>,
 }
 
@@ -114,8 +116,10 @@ pub struct NameBody {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// 1-based page (default 1).
+    #[param(minimum = 1)]
     page: Option<i64>,
     /// Channels per page (default 20, at most 100).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
 }
 
@@ -126,7 +130,8 @@ pub struct LogQuery {
     before: Option<i64>,
     /// Messages with a greater sequence number (the oldest such page); for catching up.
     after: Option<i64>,
-    /// Messages per page (default `CHAT_HISTORY_PAGE`, at most `CHAT_HISTORY_MAX`).
+    /// Messages per page (default `CHAT_HISTORY_PAGE`, 50; at most `CHAT_HISTORY_MAX`, 500).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
 }
 
@@ -236,7 +241,7 @@ pub async fn create_channel(
 }
 
 #[utoipa::path(get, path = "/channels/{id}", tag = "channels", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "channel id")),
+    params(("id" = i64, Path, minimum = 1, description = "channel id")),
     responses((status = 200, body = ChannelAnswer), (status = 400, body = Message), (status = 404, body = Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn get_channel(
@@ -251,7 +256,7 @@ pub async fn get_channel(
 }
 
 #[utoipa::path(patch, path = "/channels/{id}", tag = "channels", request_body = NameBody, security(("bearer" = [])),
-    params(("id" = i64, Path, description = "channel id")),
+    params(("id" = i64, Path, minimum = 1, description = "channel id")),
     responses((status = 200, body = ChannelAnswer), (status = 400, body = Message),
               (status = 403, body = Message, description = "not the owner, or the lobby"), (status = 404, body = Message)))]
 #[tracing::instrument(skip_all)]
@@ -276,7 +281,7 @@ pub async fn rename_channel(
 
 /// Deletes the channel with its chat log; its sockets get `channel:deleted`.
 #[utoipa::path(delete, path = "/channels/{id}", tag = "channels", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "channel id")),
+    params(("id" = i64, Path, minimum = 1, description = "channel id")),
     responses((status = 200, body = Message), (status = 403, body = Message), (status = 404, body = Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn delete_channel(
@@ -312,7 +317,7 @@ pub async fn joined_channels(
 
 /// Adds the channel to the caller's favourites (201; 200 when it already was one).
 #[utoipa::path(post, path = "/channels/{id}/join", tag = "channels", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "channel id")),
+    params(("id" = i64, Path, minimum = 1, description = "channel id")),
     responses((status = 201, body = ChannelAnswer), (status = 200, body = ChannelAnswer, description = "already joined"),
               (status = 404, body = Message)))]
 #[tracing::instrument(skip_all)]
@@ -339,7 +344,7 @@ pub async fn join_channel(
 
 /// Removes the channel from the caller's favourites.
 #[utoipa::path(delete, path = "/channels/{id}/join", tag = "channels", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "channel id")),
+    params(("id" = i64, Path, minimum = 1, description = "channel id")),
     responses((status = 200, body = Message), (status = 404, body = Message, description = "unknown channel or not joined")))]
 #[tracing::instrument(skip_all)]
 pub async fn unjoin_channel(
@@ -357,7 +362,7 @@ pub async fn unjoin_channel(
 
 /// A page of the channel's chat log, oldest first: the newest messages, those before a
 /// sequence number (scrolling back), or those after one (catching up).
-#[utoipa::path(get, path = "/channels/{id}/messages", tag = "channels", params(("id" = i64, Path, description = "channel id"), LogQuery),
+#[utoipa::path(get, path = "/channels/{id}/messages", tag = "channels", params(("id" = i64, Path, minimum = 1, description = "channel id"), LogQuery),
     security(("bearer" = [])),
     responses((status = 200, body = MessagePage), (status = 400, body = Message), (status = 404, body = Message)))]
 #[tracing::instrument(skip_all)]

@@ -70,7 +70,8 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentBody {
-    /// Plain text, at most `COMMENT_MAX_LENGTH` (200) characters.
+    /// Plain text, not blank, at most `COMMENT_MAX_LENGTH` (200) characters.
+    #[schema(required = true, nullable = false, max_length = 200, pattern = r"\S")]
     content: Option<String>,
 }
 
@@ -207,7 +208,7 @@ async fn visible_reply(
 
 /// Comments the diary.
 #[utoipa::path(post, path = "/diary/detail/comment/{id}", tag = "comments", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "diaryId")), request_body = CommentBody,
+    params(("id" = i64, Path, minimum = 1, description = "diaryId")), request_body = CommentBody,
     responses((status = 201, description = "댓글이 등록되었습니다 (with the comment in `data`)"),
               (status = 400, body = super::Message), (status = 404, body = super::Message, description = "존재하지 않는 일기입니다")))]
 #[tracing::instrument(skip_all)]
@@ -234,7 +235,7 @@ pub async fn add_comment(
 
 /// The diary's comments, newest first, each with its author's name and picture.
 #[utoipa::path(get, path = "/diary/detail/comment/{id}", tag = "comments", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "diaryId")),
+    params(("id" = i64, Path, minimum = 1, description = "diaryId")),
     responses((status = 200, body = CommentList), (status = 404, body = super::Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn list_comments(
@@ -254,7 +255,7 @@ pub async fn list_comments(
 
 /// Edits one's comment.
 #[utoipa::path(patch, path = "/diary/detail/comment/{id}", tag = "comments", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "commentId")), request_body = CommentBody,
+    params(("id" = i64, Path, minimum = 1, description = "commentId")), request_body = CommentBody,
     responses((status = 201, description = "`{\"message\":\"댓글 수정 완료\",\"meesage\":\"댓글 수정 완료\"}`: the original's misspelt key is kept beside the right one"),
               (status = 400, body = super::Message), (status = 403, body = super::Message, description = "수정 권한이 없습니다"),
               (status = 404, body = super::Message, description = "존재하지 않는 댓글입니다")))]
@@ -280,7 +281,7 @@ pub async fn edit_comment(
 
 /// Deletes a comment (its author, or the diary's owner) with its replies.
 #[utoipa::path(delete, path = "/diary/detail/comment/{id}", tag = "comments", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "commentId")),
+    params(("id" = i64, Path, minimum = 1, description = "commentId")),
     responses((status = 201, body = super::Message, description = "댓글 삭제 완료"),
               (status = 403, body = super::Message, description = "삭제 권한이 없습니다"),
               (status = 404, body = super::Message, description = "댓글이 존재하지 않습니다")))]
@@ -301,7 +302,7 @@ pub async fn delete_comment(
 
 /// Replies to a comment of the diary.
 #[utoipa::path(post, path = "/diary/detail/secondaryComment/{diary_id}/{id}", tag = "comments", security(("bearer" = [])),
-    params(("diary_id" = i64, Path, description = "diaryId"), ("id" = i64, Path, description = "commentId")), request_body = CommentBody,
+    params(("diary_id" = i64, Path, minimum = 1, description = "diaryId"), ("id" = i64, Path, minimum = 1, description = "commentId")), request_body = CommentBody,
     responses((status = 201, description = "대댓글이 등록되었습니다 (with the reply in `data`)"),
               (status = 400, body = super::Message), (status = 404, body = super::Message, description = "존재하지 않는 댓글입니다")))]
 #[tracing::instrument(skip_all)]
@@ -331,7 +332,7 @@ pub async fn add_reply(
 
 /// The diary's replies, newest first; `CommentId` says which comment each answers.
 #[utoipa::path(get, path = "/diary/detail/secondaryComment/{id}", tag = "comments", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "diaryId")),
+    params(("id" = i64, Path, minimum = 1, description = "diaryId")),
     responses((status = 200, body = ReplyList), (status = 404, body = super::Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn list_replies(
@@ -352,7 +353,7 @@ pub async fn list_replies(
 /// Edits one's reply. The second path segment is the reply's id (`secondaryCommentId`), which
 /// the original handler read but its route never had.
 #[utoipa::path(patch, path = "/diary/detail/secondaryComment/{diary_id}/{id}", tag = "comments", security(("bearer" = [])),
-    params(("diary_id" = i64, Path, description = "diaryId"), ("id" = i64, Path, description = "secondaryCommentId")), request_body = CommentBody,
+    params(("diary_id" = i64, Path, minimum = 1, description = "diaryId"), ("id" = i64, Path, minimum = 1, description = "secondaryCommentId")), request_body = CommentBody,
     responses((status = 201, body = super::Message, description = "대댓글 수정 완료"),
               (status = 400, body = super::Message), (status = 403, body = super::Message, description = "수정 권한이 없습니다"),
               (status = 404, body = super::Message, description = "존재하지 않는 댓글입니다")))]
@@ -379,7 +380,7 @@ pub async fn edit_reply(
 
 /// Deletes a reply (its author, or the diary's owner).
 #[utoipa::path(delete, path = "/diary/detail/secondaryComment/{id}", tag = "comments", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "secondaryCommentId")),
+    params(("id" = i64, Path, minimum = 1, description = "secondaryCommentId")),
     responses((status = 201, body = super::Message, description = "대댓글 삭제 완료"),
               (status = 403, body = super::Message, description = "삭제 권한이 없습니다"),
               (status = 404, body = super::Message, description = "댓글이 존재하지 않습니다")))]

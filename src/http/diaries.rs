@@ -241,7 +241,7 @@ pub async fn visible_diary(app: &App, id: i64, user: &User, missing: &str) -> Ap
 
 /// The diary's month as a calendar: one slot per day, including the last.
 #[utoipa::path(get, path = "/diary/calendar/{year}/{month}", tag = "diary", security(("bearer" = [])),
-    params(("year" = i32, Path), ("month" = u32, Path, description = "1–12, unpadded as the front end sends it")),
+    params(("year" = i32, Path, minimum = 1, maximum = 9999), ("month" = u32, Path, minimum = 1, maximum = 12, description = "1–12, unpadded as the front end sends it")),
     responses((status = 200, body = CalendarAnswer), (status = 400, body = super::Message), (status = 401, body = super::Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn calendar(
@@ -273,7 +273,7 @@ pub async fn calendar(
 /// One diary with the caller's like. A view by someone other than the owner counts once per
 /// viewer and diary within `DIARY_VIEW_WINDOW`.
 #[utoipa::path(get, path = "/diary/detail/{id}", tag = "diary", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "diaryId")),
+    params(("id" = i64, Path, minimum = 1, description = "diaryId")),
     responses((status = 200, body = DetailAnswer), (status = 404, body = super::Message, description = "존재하지 않는 일기입니다 (also for someone else's private diary)")))]
 #[tracing::instrument(skip_all)]
 pub async fn detail(
@@ -300,7 +300,7 @@ pub async fn detail(
 /// the text fields. One diary a day in the diary's time zone; the drawing is stored only once
 /// everything else is known to be fine, and removed again if the day was taken meanwhile.
 #[utoipa::path(post, path = "/diary/posting", tag = "diary", security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", description = "`image` (file; PNG, JPEG, GIF, WebP or BMP, decoded and stored re-encoded without metadata), `EmotionStatus` (0–5, halves kept), `content` (editor HTML, sanitized), `isPublic` (true/false), `weather` (1–3), `temperature`/`humid`/`sleep` (1–5), `sentence`"),
+    request_body(content_type = "multipart/form-data", content = DiaryForm),
     responses((status = 201, body = DiaryAnswer, description = "다이어리 등록 완료"),
               (status = 400, body = super::Message), (status = 409, body = super::Message, description = "오늘은 이미 작성한 글이 있습니다.  수정하시겠습니까?"),
               (status = 413, body = super::Message)))]
@@ -410,9 +410,45 @@ pub async fn post_diary(
     }
 }
 
+/// The posting form, as the front end's `FormData` sends it (text fields are text parts).
+/// Described for OpenAPI only: the handler reads the parts one by one.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct DiaryForm {
+    /// The drawing (a file part; the front end sends a PNG `Blob` named `blob`): PNG, JPEG, GIF,
+    /// WebP or BMP, decoded and stored re-encoded without metadata (docs/diary.md).
+    #[schema(value_type = Option<String>, format = Binary)]
+    image: Option<Vec<u8>>,
+    /// The mood, 0 to 5 (halves kept).
+    #[serde(rename = "EmotionStatus")]
+    #[schema(minimum = 0, maximum = 5)]
+    emotion_status: f64,
+    /// Editor HTML, not blank, at most `DIARY_CONTENT_MAX_LENGTH` (20,000) characters; sanitized.
+    #[schema(max_length = 20000, pattern = r"\S")]
+    content: String,
+    /// `true`/`false`; absent means private.
+    #[serde(rename = "isPublic")]
+    is_public: Option<bool>,
+    /// 1 rain, 2 cloudy, 3 sunny.
+    #[schema(minimum = 1, maximum = 3)]
+    weather: u8,
+    #[schema(minimum = 1, maximum = 5)]
+    temperature: Option<u8>,
+    #[schema(minimum = 1, maximum = 5)]
+    humid: Option<u8>,
+    #[schema(minimum = 1, maximum = 5)]
+    sleep: Option<u8>,
+    /// The day's sentence, plain text, at most 500 characters.
+    #[schema(max_length = 500)]
+    sentence: Option<String>,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditBody {
+    /// Editor HTML, not blank, at most `DIARY_CONTENT_MAX_LENGTH` (20,000) characters;
+    /// absent: unchanged.
+    #[schema(nullable = false, max_length = 20000, pattern = r"\S")]
     content: Option<String>,
     /// `true`/`false` or `"true"`/`"false"`. Absent means private, as the front end relies on.
     #[serde(rename = "isPublic")]
@@ -422,7 +458,7 @@ pub struct EditBody {
 
 /// Changes the content and the visibility of one's diary.
 #[utoipa::path(patch, path = "/diary/edit/{id}", tag = "diary", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "diaryId")), request_body = EditBody,
+    params(("id" = i64, Path, minimum = 1, description = "diaryId")), request_body = EditBody,
     responses((status = 201, body = DiaryAnswer, description = "다이어리 수정 완료"), (status = 400, body = super::Message),
               (status = 404, body = super::Message, description = "작성된 일기가 없습니다")))]
 #[tracing::instrument(skip_all)]
@@ -467,7 +503,7 @@ pub async fn edit_diary(
 
 /// Deletes one's diary with its likes, comments, replies and drawing.
 #[utoipa::path(delete, path = "/diary/delete/{id}", tag = "diary", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "diaryId")),
+    params(("id" = i64, Path, minimum = 1, description = "diaryId")),
     responses((status = 201, body = super::Message, description = "삭제 완료"),
               (status = 404, body = super::Message, description = "삭제하려는 일기가 존재하지 않습니다")))]
 #[tracing::instrument(skip_all)]
@@ -486,7 +522,8 @@ pub async fn delete_diary(
 
 #[derive(Deserialize, IntoParams)]
 pub struct FeedQuery {
-    /// 1-based; 10 diaries a page.
+    /// 1-based, at most 100,000; 10 diaries a page.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100000)]
     page: Option<String>,
     /// The reference day (an ISO instant or `YYYY-MM-DD`); today when absent.
     date: Option<String>,
@@ -589,7 +626,7 @@ pub async fn my_diaries(
 /// Likes a diary, or takes the like back. Counted once per user, right under simultaneous
 /// clicks.
 #[utoipa::path(post, path = "/feeds/{id}/like", tag = "diary", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "diaryId")),
+    params(("id" = i64, Path, minimum = 1, description = "diaryId")),
     responses((status = 201, body = DiaryAnswer, description = "좋아요가 추가되었습니다"),
               (status = 200, body = DiaryAnswer, description = "좋아요가 취소되었습니다"),
               (status = 404, body = super::Message, description = "해당하는 일기가 없습니다")))]

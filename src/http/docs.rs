@@ -3,6 +3,7 @@
 
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -55,7 +56,7 @@ use crate::app::AppState;
         super::comments::delete_reply,
     ),
     components(schemas(super::Message, crate::store::accounts::PublicUser, crate::realtime::StatsSnapshot)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonResponses),
     tags((name = "users", description = "accounts (contract §4.3)"),
          (name = "oauth", description = "social login (contract §4.4)"),
          (name = "diary", description = "the emotion diary: calendar, diaries, feeds, likes, statistics and export (contract §4.5–4.7; docs/diary.md)"),
@@ -80,6 +81,71 @@ impl Modify for BearerAuth {
             ),
         );
     }
+}
+
+/// The statuses any operation of a kind can answer, added where its own annotation does not
+/// name them, so that the document lists every status the server sends (scripts/test.sh runs
+/// schemathesis against it). Each comes from one shared mechanism: the `AuthUser` extractor,
+/// the body and parameter extractors, the connection caps of `serve`, the database pool.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in operations.into_iter().flatten() {
+                let authed = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let has_body = op.request_body.is_some();
+                let mut common = Vec::new();
+                if authed {
+                    common.push(("401", "no access token, or an invalid one (로그인이 필요합니다, 유효하지 않은 토큰입니다)"));
+                    common.push(("419", "the access token expired or was revoked (logout, sign-off, password change): renew it with POST /token"));
+                }
+                if has_params || has_body {
+                    common.push(("400", "a parameter or field out of its range or of the wrong form; the message names it"));
+                }
+                if has_body {
+                    common.push(("408", "the body did not arrive within HTTP_BODY_TIMEOUT"));
+                    common.push((
+                        "413",
+                        "the body is over JSON_MAX_BYTES (UPLOAD_MAX_BYTES for forms)",
+                    ));
+                }
+                common.push(("429", "too many requests or connections from this address (HTTP_MAX_CONNECTIONS_PER_IP, AUTH_RATE_LIMIT_PER_MINUTE)"));
+                common.push((
+                    "503",
+                    "the database is unreachable, or the server is at HTTP_MAX_CONNECTIONS",
+                ));
+                for (status, description) in common {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| message_response(description));
+                }
+            }
+        }
+    }
+}
+
+fn message_response(description: &str) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Message")))
+                    .build(),
+            )
+            .build(),
+    )
 }
 
 pub fn router() -> Router<AppState> {

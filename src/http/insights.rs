@@ -72,7 +72,7 @@ pub struct StatsAnswer {
 /// The month in numbers: how many diaries, the mood and weather distribution, the average
 /// mood, and the writing streaks.
 #[utoipa::path(get, path = "/diary/stats/{year}/{month}", tag = "diary", security(("bearer" = [])),
-    params(("year" = i32, Path), ("month" = u32, Path)),
+    params(("year" = i32, Path, minimum = 1, maximum = 9999), ("month" = u32, Path, minimum = 1, maximum = 12)),
     responses((status = 200, body = StatsAnswer), (status = 400, body = super::Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn month_stats(
@@ -122,6 +122,7 @@ pub async fn month_stats(
 #[derive(Deserialize, IntoParams)]
 pub struct ExportQuery {
     /// `json` (default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
 }
 

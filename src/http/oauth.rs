@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Deserialize, ToSchema)]
 pub struct CallbackBody {
+    #[schema(required = true, nullable = false, pattern = r"\S")]
     code: Option<String>,
     /// Naver only (the front end sends "99999").
     state: Option<String>,

@@ -46,37 +46,86 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Deserialize, ToSchema)]
 pub struct SignupBody {
+    #[schema(required = true, nullable = false, format = Email, max_length = 320)]
     email: Option<String>,
+    /// 8–20 of `A-Za-z0-9@$!%*?&#`, with a lower-case letter, a digit and a symbol.
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = r"^(?=.*[a-z])(?=.*[0-9])(?=.*[@$!%*?&#])[A-Za-z0-9@$!%*?&#]{8,20}$"
+    )]
     password: Option<String>,
+    /// 2–10 Hangul syllables, letters or digits.
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = r"^[A-Za-z0-9가-힣]{2,10}$"
+    )]
     username: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct CompleteSignupBody {
+    #[schema(required = true, nullable = false, format = Email, max_length = 320)]
     email: Option<String>,
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = r"^(?=.*[a-z])(?=.*[0-9])(?=.*[@$!%*?&#])[A-Za-z0-9@$!%*?&#]{8,20}$"
+    )]
     password: Option<String>,
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = r"^[A-Za-z0-9가-힣]{2,10}$"
+    )]
     username: Option<String>,
     /// The code from the e-mail (note the capital A, as the front end sends it).
     #[serde(rename = "Authenticationcode")]
+    #[schema(required = true, nullable = false, pattern = r"\S")]
     authentication_code: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct SigninBody {
+    #[schema(required = true, nullable = false, format = Email, max_length = 320)]
     email: Option<String>,
+    #[schema(required = true, nullable = false, pattern = r"\S")]
     password: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct EmailBody {
+    #[schema(required = true, nullable = false, format = Email, max_length = 320)]
     email: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct EditPasswordBody {
+    #[schema(required = true, nullable = false, pattern = r"\S")]
     password: Option<String>,
     #[serde(rename = "newPassword")]
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = r"^(?=.*[a-z])(?=.*[0-9])(?=.*[@$!%*?&#])[A-Za-z0-9@$!%*?&#]{8,20}$"
+    )]
     new_password: Option<String>,
+}
+
+/// The profile form, as the front end's `FormData` sends it. Described for OpenAPI only: the
+/// handler reads the parts one by one.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ProfileForm {
+    /// 2–10 Hangul syllables, letters or digits.
+    #[schema(pattern = r"^[A-Za-z0-9가-힣]{2,10}$")]
+    username: String,
+    /// A new picture (a file part): PNG, JPEG, GIF, WebP or BMP, stored re-encoded and scaled to
+    /// fit `PROFILE_IMAGE_MAX_SIDE`. An empty text part, as the front end sends when no picture
+    /// was picked, keeps the old one.
+    #[schema(value_type = Option<String>, format = Binary)]
+    image: Option<Vec<u8>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -449,7 +498,7 @@ pub fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError 
 
 /// Changes the nickname and, when a file comes in `image`, the profile picture.
 #[utoipa::path(patch, path = "/myInfo/editmyInfo", tag = "users", security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", description = "`username` (text) and optional `image` (file; an empty text field means no new picture)"),
+    request_body(content_type = "multipart/form-data", content = ProfileForm),
     responses((status = 201, body = Message), (status = 400, body = Message), (status = 413, body = Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn edit_my_info(
