@@ -205,7 +205,9 @@ if ! SCHEMA_ENV=$(python3 tests/schema/setup.py "$SCHEMA_URL" "$RUN_DIR/schema.l
 else
   eval "$SCHEMA_ENV"
   # Everything but the three operations that revoke the token the run signs in with...
-  schema_run --workers 2 --max-time 90 --exclude-path /logout --exclude-path /signoff \
+  # One worker: two threads of schemathesis race in CPython 3.11's ast.parse ("AST constructor
+  # recursion depth mismatch", a thread race in CPython 3.11), failing the run for no fault of ours.
+  schema_run --workers 1 --max-time 90 --exclude-path /logout --exclude-path /signoff \
     --exclude-path /myInfo/edit-pw >"$RUN_DIR/schema-run.log" 2>&1 \
     || { tail -n 80 "$RUN_DIR/schema-run.log" >&2; FAILED+=("OpenAPI document"); }
   # ...and those three with a second account's token, which the first of them revokes.
