@@ -55,7 +55,7 @@ ensure_redis
 [ -n "${TEST_POSTGRES_URL:-}" ] && [ -n "${TEST_MYSQL_URL:-}" ] && drop_leftover_databases
 
 # ---------------------------------------------------------------------------------------------
-step "test peers: SMTP sink, S3-compatible server, OAuth provider, MongoDB-wire server"
+step "test peers: SMTP sink, S3-compatible server, OAuth provider, OpenAI-compatible server, MongoDB-wire server"
 
 command -v node >/dev/null || apt_install nodejs npm
 command -v python3 >/dev/null || apt_install python3 python3-pip
@@ -87,6 +87,11 @@ node tests/support/oauth-provider.mjs "$OAUTH_PORT" >"$RUN_DIR/oauth.log" 2>&1 &
 PIDS+=($!)
 export TEST_OAUTH_URL="http://127.0.0.1:$OAUTH_PORT"
 
+OPENAI_PORT=$(free_port)
+python3 tests/support/openai_server.py "$OPENAI_PORT" >"$RUN_DIR/openai.log" 2>&1 &
+PIDS+=($!)
+export TEST_OPENAI_URL="http://127.0.0.1:$OPENAI_PORT"
+
 MONGO_PORT=$(free_port)
 secantusd-py --host 127.0.0.1 --port "$MONGO_PORT" --storage-path :memory: >"$RUN_DIR/mongo.log" 2>&1 &
 PIDS+=($!)
@@ -97,6 +102,7 @@ wait_port "$SMTP_PORT" "SMTP sink" "$RUN_DIR/smtp.log"
 wait_port "$MONGO_PORT" "SecantusDB" "$RUN_DIR/mongo.log"
 wait_port "$S3_PORT" "s3s-fs" "$RUN_DIR/s3.log"
 wait_port "$OAUTH_PORT" "OAuth provider" "$RUN_DIR/oauth.log"
+wait_port "$OPENAI_PORT" "OpenAI-compatible test server" "$RUN_DIR/openai.log"
 
 # ---------------------------------------------------------------------------------------------
 step "format and lint"

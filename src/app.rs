@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use anyhow::Context;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use crate::advice::Advisor;
 use crate::clock::Clock;
 use bytes::Bytes;
 
@@ -24,6 +25,10 @@ use crate::tokens::Tokens;
 
 pub struct App {
     pub config: Config,
+    /// AI advice on diaries: an OpenAI-compatible API, or the built-in advisor.
+    pub advisor: Arc<dyn Advisor>,
+    /// Users whose advice is being generated on this instance: one at a time each.
+    pub advising: std::sync::Mutex<std::collections::HashSet<i64>>,
     pub db: Db,
     /// The chat log: the relational database, or MongoDB when `MONGO_DB` is set.
     pub messages: Arc<dyn MessageStore>,
@@ -81,16 +86,20 @@ impl App {
         let tokens = Tokens::new(&secret, config.access_token_ttl, config.refresh_token_ttl);
         let limits = RateLimits::new(config.auth_rate_limit_per_minute);
         let images = Images::new(&config.images);
+        let advisor = crate::advice::from_config(&config.ai)?;
         tracing::info!(
             database = ?db.backend(),
             chat_log = %messages.describe(),
             objects = %objects.describe(),
             mail = %mail.describe(),
             oauth = ?config.oauth.enabled_names(),
+            advice = %advisor.describe(),
             "ninecloud configured"
         );
         Ok(App {
             config,
+            advisor,
+            advising: Default::default(),
             db,
             messages,
             lobby_id,

@@ -76,6 +76,7 @@ pub struct Config {
     pub mongo_url: Option<String>,
     pub realtime: RealtimeConfig,
     pub diary: DiaryConfig,
+    pub ai: AiConfig,
 }
 
 /// What one HTTP connection may take of the server (see `serve`).
@@ -91,6 +92,35 @@ pub struct HttpLimits {
     pub max_connections: usize,
     /// Open connections per client address, trusted proxies excepted (`0`: no cap).
     pub max_connections_per_ip: usize,
+}
+
+/// AI advice on a diary (see `advice`).
+#[derive(Clone)]
+pub struct AiConfig {
+    /// An OpenAI-compatible chat-completions API (`AI_BASE_URL`, e.g.
+    /// `https://api.openai.com/v1` or a local Ollama's `http://127.0.0.1:11434/v1`); `None`: the
+    /// built-in advice.
+    pub base_url: Option<String>,
+    pub api_key: Option<String>,
+    pub model: String,
+    /// The whole answer must arrive within this (`AI_TIMEOUT`, seconds).
+    pub timeout: Duration,
+    /// Answers per user and day in `DIARY_TIME_ZONE` (`AI_DAILY_LIMIT`; 0: no limit).
+    pub daily_limit: u32,
+    /// Characters of the diary's text sent at most (`AI_MAX_INPUT_CHARS`).
+    pub max_input_chars: usize,
+    /// The longest answer asked for (`AI_MAX_OUTPUT_TOKENS`).
+    pub max_output_tokens: u32,
+}
+
+impl fmt::Debug for AiConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AiConfig")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .finish_non_exhaustive()
+    }
 }
 
 /// Decoding uploaded images (see `domain::image`).
@@ -545,6 +575,36 @@ impl Config {
             mongo_url: Self::mongo(&v)?,
             realtime: Self::realtime(&v)?,
             diary: Self::diary(&v)?,
+            ai: Self::ai(&v)?,
+        })
+    }
+
+    fn ai(v: &Vars<'_>) -> Result<AiConfig, ConfigError> {
+        let base_url = v.string("AI_BASE_URL");
+        if let Some(u) = &base_url {
+            v.url("AI_BASE_URL", u)?;
+        }
+        let timeout = v.positive_seconds("AI_TIMEOUT", 30)?;
+        let max_input_chars: usize =
+            v.parse("AI_MAX_INPUT_CHARS", 2000, "a number of characters")?;
+        if max_input_chars == 0 {
+            return Err(ConfigError::new("AI_MAX_INPUT_CHARS", "must be at least 1"));
+        }
+        let max_output_tokens: u32 = v.parse("AI_MAX_OUTPUT_TOKENS", 400, "a number of tokens")?;
+        if max_output_tokens == 0 {
+            return Err(ConfigError::new(
+                "AI_MAX_OUTPUT_TOKENS",
+                "must be at least 1",
+            ));
+        }
+        Ok(AiConfig {
+            base_url: base_url.map(|u| u.trim_end_matches('/').to_string()),
+            api_key: v.string("AI_API_KEY"),
+            model: v.string("AI_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
+            timeout,
+            daily_limit: v.parse("AI_DAILY_LIMIT", 10, "a number of answers per day")?,
+            max_input_chars,
+            max_output_tokens,
         })
     }
 

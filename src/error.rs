@@ -74,6 +74,12 @@ impl AppError {
         }
     }
 
+    /// Tells the client when to ask again (`Retry-After`, seconds).
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
+    }
+
     /// A fault of ours or of a service we depend on: logged in full, answered in general terms.
     pub fn internal(err: impl std::fmt::Display) -> Self {
         tracing::error!(error = %err, "internal error");

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::app::App;
 use crate::store::db::now;
 use crate::store::objects::forget_image;
-use crate::store::{accounts, diaries};
+use crate::store::{accounts, advice, diaries};
 
 /// Hard-deletes accounts past their deletion date, with their diaries (by cascade) and the
 /// images they uploaded: profile picture and drawings (contract §6; the original left the
@@ -45,6 +45,11 @@ pub async fn run_periodic(app: Arc<App>) {
         let window = chrono::TimeDelta::from_std(app.config.diary.view_window).unwrap_or_default();
         if let Err(e) = diaries::forget_views_before(&app.db, app.clock.now() - window).await {
             tracing::warn!(error = %e, "view-count clean-up failed");
+        }
+        // AI advice usage only counts today's; two days back covers every time zone.
+        let old = app.clock.now() - chrono::TimeDelta::days(2);
+        if let Err(e) = advice::forget_usage_before(&app.db, old).await {
+            tracing::warn!(error = %e, "advice usage clean-up failed");
         }
         app.limits.shrink();
     }

@@ -1,6 +1,7 @@
 //! ninecloud: the NINE Cloud backend and a Socket.IO-compatible realtime server in one binary.
 //! `ARCHITECTURE.md` is the map.
 
+pub mod advice;
 pub mod app;
 pub mod clock;
 pub mod config;

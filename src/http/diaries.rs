@@ -208,6 +208,9 @@ pub struct CalendarAnswer {
 pub struct DetailAnswer {
     data: DiaryJson,
     like: Option<LikeJson>,
+    /// The AI advice on this diary, for its owner only; `null` until asked
+    /// (`POST /diary/{id}/advice`) and for everyone else.
+    advice: Option<super::advice::AdviceJson>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -290,9 +293,11 @@ pub async fn detail(
         }
     }
     let like = diaries::find_like(&app.db, id, user.id).await?;
+    let advice = super::advice::advice_for(&app, &d, user.id).await?;
     Ok(Json(DetailAnswer {
         data: diary_json(&app, d, None),
         like: like.map(LikeJson::from),
+        advice,
     }))
 }
 

@@ -44,6 +44,7 @@ use crate::app::AppState;
         super::diaries::feeds,
         super::diaries::my_diaries,
         super::diaries::toggle_like,
+        super::advice::ask_advice,
         super::insights::month_stats,
         super::insights::export,
         super::comments::add_comment,

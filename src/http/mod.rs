@@ -2,6 +2,7 @@
 //! limits, tracing, the uploads folder, the OpenAPI document and JSON 404s. CORS (`cors()`) is
 //! added around this and the Socket.IO layer together, in `realtime::attach`.
 
+pub mod advice;
 pub mod channels;
 pub mod comments;
 pub mod diaries;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::router())
         .merge(channels::router())
         .merge(diaries::router())
+        .merge(advice::router())
         .merge(insights::router())
         .merge(comments::router())
         .merge(docs::router());

@@ -2,6 +2,7 @@
 //! (relational or MongoDB) and object storage.
 
 pub mod accounts;
+pub mod advice;
 pub mod channels;
 pub mod db;
 pub mod diaries;

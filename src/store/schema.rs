@@ -140,10 +140,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    diary_advice (diary_id) {
+        diary_id -> BigInt,
+        advice -> Text,
+        model -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    advice_usage (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(diaries -> users (user_id));
 diesel::joinable!(comments -> users (user_id));
 diesel::joinable!(secondary_comments -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
+    advice_usage,
+    diary_advice,
     diaries,
     diary_likes,
     diary_views,

@@ -40,15 +40,6 @@ impl TestApp {
         )
         .await
     }
-
-    /// Several users at once (sign-up, mailed code, sign-in each).
-    async fn new_users(&self, names: &[&str]) -> Vec<Session> {
-        join_all(names.iter().map(|n| self.new_user(n)))
-            .await
-            .into_iter()
-            .map(|(_, s)| s)
-            .collect()
-    }
 }
 
 fn ids(list: &Value) -> Vec<i64> {

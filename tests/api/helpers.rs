@@ -314,6 +314,15 @@ impl TestApp {
         (email, s)
     }
 
+    /// Several users at once (sign-up, mailed code, sign-in each).
+    pub async fn new_users(&self, names: &[&str]) -> Vec<Session> {
+        futures::future::join_all(names.iter().map(|n| self.new_user(n)))
+            .await
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect()
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Session {
         let a = self.signin(email, password).await;
         a.expect(200);

@@ -2,6 +2,7 @@
 //! real server on a random port with its own fresh database; see `helpers.rs`.
 
 mod accounts;
+mod advice;
 mod chat_log;
 mod connections;
 mod diary;

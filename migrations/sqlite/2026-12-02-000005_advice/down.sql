@@ -1,0 +1,2 @@
+DROP TABLE advice_usage;
+DROP TABLE diary_advice;
