@@ -7,7 +7,7 @@
 //! and a client that hangs up mid-stream ends the generation with nothing stored.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -104,7 +104,9 @@ pub async fn ask_advice(
     if wants_events(&headers) {
         let deltas = app.advisor.stream(&facts).await.map_err(provider_error)?;
         let events = events(app.clone(), diary.id, user.id, day, deltas, turn);
-        return Ok((StatusCode::CREATED, events).into_response());
+        // Nginx (nginx/, the blue/green front) would otherwise buffer the stream whole.
+        let unbuffered = [(HeaderName::from_static("x-accel-buffering"), "no")];
+        return Ok((StatusCode::CREATED, unbuffered, events).into_response());
     }
     let text = app.advisor.advise(&facts).await.map_err(provider_error)?;
     let kept = keep(&app, diary.id, user.id, &day, text).await?;

@@ -71,6 +71,10 @@ async fn stream(app: &TestApp, s: &Session, id: i64) -> (u16, String, Vec<(Strin
         .await
         .unwrap();
     let status = res.status().as_u16();
+    if status == 201 {
+        // Not held back by a buffering proxy (Nginx reads this header).
+        assert_eq!(res.headers()["x-accel-buffering"], "no");
+    }
     let kind = res
         .headers()
         .get("content-type")
