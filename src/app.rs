@@ -6,12 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
+use bytes::Bytes;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::advice::Advisor;
 use crate::clock::Clock;
-use bytes::Bytes;
-
 use crate::config::Config;
 use crate::domain::image::{self, CleanImage, ImageLimits, Purpose};
 use crate::mail::{self, Mailer};

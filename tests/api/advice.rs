@@ -63,13 +63,17 @@ fn events_of(text: &str) -> Vec<(String, Value)> {
         .collect()
 }
 
-async fn stream(app: &TestApp, s: &Session, id: i64) -> (u16, String, Vec<(String, Value)>) {
-    let res = app
-        .authed(Method::POST, &format!("/diary/{id}/advice"), s)
+/// Asks as an SSE client does (`Accept: text/event-stream`), leaving the body unread.
+async fn ask_streamed(app: &TestApp, s: &Session, id: i64) -> reqwest::Response {
+    app.authed(Method::POST, &format!("/diary/{id}/advice"), s)
         .header("Accept", "text/event-stream")
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn stream(app: &TestApp, s: &Session, id: i64) -> (u16, String, Vec<(String, Value)>) {
+    let res = ask_streamed(app, s, id).await;
     let status = res.status().as_u16();
     if status == 201 {
         // Not held back by a buffering proxy (Nginx reads this header).
@@ -290,12 +294,7 @@ async fn a_client_that_hangs_up_mid_stream_leaves_nothing_stored() {
     let (_, s) = app.new_user("중단").await;
     let id = diary(&app, &s, &[]).await;
 
-    let res = app
-        .authed(Method::POST, &format!("/diary/{id}/advice"), &s)
-        .header("Accept", "text/event-stream")
-        .send()
-        .await
-        .unwrap();
+    let res = ask_streamed(&app, &s, id).await;
     assert_eq!(res.status(), 201);
     let mut body = res.bytes_stream();
     let mut seen = String::new();
@@ -313,12 +312,7 @@ async fn a_client_that_hangs_up_mid_stream_leaves_nothing_stored() {
     assert_eq!(detail(&app, &s, id).await.body["advice"], Value::Null);
     // The abandoned answer was not counted: the day's one answer is still there to have, and
     // the user is not left marked as busy.
-    let again = app
-        .authed(Method::POST, &format!("/diary/{id}/advice"), &s)
-        .header("Accept", "text/event-stream")
-        .send()
-        .await
-        .unwrap();
+    let again = ask_streamed(&app, &s, id).await;
     assert_eq!(again.status(), 201);
     let events = events_of(&again.text().await.unwrap());
     assert_eq!(events.last().unwrap().0, "done", "{events:?}");

@@ -5,6 +5,17 @@ use reqwest::Method;
 
 use crate::helpers::*;
 
+/// The posting form with `bytes` as the drawing, whatever they are.
+fn drawing_form(bytes: Vec<u8>) -> reqwest::multipart::Form {
+    diary_form(&DIARY_FIELDS, None).part(
+        "image",
+        reqwest::multipart::Part::bytes(bytes)
+            .file_name("blob")
+            .mime_str("image/png")
+            .unwrap(),
+    )
+}
+
 async fn edit_profile(app: &TestApp, s: &Session, image: Option<(&str, Vec<u8>, &str)>) -> Answer {
     send(
         app.authed(Method::PATCH, "/myInfo/editmyInfo", s)
@@ -252,13 +263,7 @@ async fn diary_drawings_go_to_s3_and_leave_with_their_diary() {
     let (_, s) = app.new_user("그림").await;
 
     // Not an image: refused before anything is stored.
-    let fake = diary_form(&DIARY_FIELDS, None).part(
-        "image",
-        reqwest::multipart::Part::bytes(b"GIF? no, text".to_vec())
-            .file_name("blob")
-            .mime_str("image/png")
-            .unwrap(),
-    );
+    let fake = drawing_form(b"GIF? no, text".to_vec());
     send(
         app.authed(Method::POST, "/diary/posting", &s)
             .multipart(fake),
@@ -404,13 +409,7 @@ async fn uploads_are_decoded_and_stored_as_clean_copies() {
     let a = edit_profile(&app, &s, Some(("wide.png", png_of(1000, 300), "image/png"))).await;
     a.expect(413);
     assert!(a.message().contains("1000×300"), "{}", a.message());
-    let drawing = diary_form(&DIARY_FIELDS, None).part(
-        "image",
-        reqwest::multipart::Part::bytes(png_of(1000, 300))
-            .file_name("blob")
-            .mime_str("image/png")
-            .unwrap(),
-    );
+    let drawing = drawing_form(png_of(1000, 300));
     send(
         app.authed(Method::POST, "/diary/posting", &s)
             .multipart(drawing),
