@@ -192,8 +192,12 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 step "the OpenAPI document against the server (schemathesis, tests/schema; about 2 minutes)"
-command -v st >/dev/null || python3 -m pip install -q schemathesis==4.32.5 \
+python3 -c 'import schemathesis' 2>/dev/null || python3 -m pip install -q schemathesis==4.32.5 \
   || python3 -m pip install -q --break-system-packages schemathesis==4.32.5
+# Its `st` script sits beside the interpreter that installed it (a pyenv shim may not know it
+# yet on a fresh machine); Debian's python3 puts it on the PATH instead.
+ST=$(python3 -c 'import os, sys; print(os.path.join(os.path.dirname(sys.executable), "st"))')
+[ -x "$ST" ] || ST=$(command -v st)
 SCHEMA_PORT=$(free_port)
 SCHEMA_URL="http://127.0.0.1:$SCHEMA_PORT"
 # Sign-up codes to the log (setup.py reads them there); the default auth rate limit stays on.
@@ -203,7 +207,7 @@ wait_ready "$SCHEMA_PORT" schema
 # A fixed seed by default, so a failure here is the same on the next run; SCHEMA_SEED varies it.
 # Run from the run folder: schemathesis and Hypothesis keep their databases in the current one.
 schema_run() {
-  (cd "$RUN_DIR" && st --config-file "$ROOT/tests/schema/schemathesis.toml" run \
+  (cd "$RUN_DIR" && "$ST" --config-file "$ROOT/tests/schema/schemathesis.toml" run \
     "$SCHEMA_URL/api-docs/openapi.json" --seed "${SCHEMA_SEED:-1}" --output-truncate false "$@")
 }
 if ! SCHEMA_ENV=$(python3 tests/schema/setup.py "$SCHEMA_URL" "$RUN_DIR/schema.log"); then
