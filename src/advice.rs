@@ -256,6 +256,8 @@ impl Advisor for OpenAiAdvisor {
         &self.model
     }
 
+    /// An answer without text comes back empty; keeping it is refused as `Empty` (the same
+    /// check covers streamed answers).
     async fn advise(&self, facts: &DiaryFacts) -> Result<String, AdviceError> {
         let answer = self
             .client
@@ -263,17 +265,12 @@ impl Advisor for OpenAiAdvisor {
             .create(self.request(facts)?)
             .await
             .map_err(provider_error)?;
-        let text = answer
+        Ok(answer
             .choices
             .into_iter()
             .next()
             .and_then(|c| c.message.content)
-            .map(|t| t.trim().to_string())
-            .unwrap_or_default();
-        if text.is_empty() {
-            return Err(AdviceError::Empty);
-        }
-        Ok(text)
+            .unwrap_or_default())
     }
 
     async fn stream(&self, facts: &DiaryFacts) -> Result<Deltas, AdviceError> {

@@ -50,15 +50,18 @@ pub async fn find(db: &Db, diary_id: i64) -> DbResult<Option<Advice>> {
     })
 }
 
+/// The usage rows of `user_id` since `since`: what the daily limit counts.
+#[diesel::dsl::auto_type]
+fn usage_since(user_id: i64, since: NaiveDateTime) -> _ {
+    advice_usage::table
+        .filter(advice_usage::user_id.eq(user_id))
+        .filter(advice_usage::created_at.ge(since))
+}
+
 /// Answers given to `user_id` since `since`.
 pub async fn used_since(db: &Db, user_id: i64, since: NaiveDateTime) -> DbResult<i64> {
     with_conn!(db, |conn| {
-        Ok(advice_usage::table
-            .filter(advice_usage::user_id.eq(user_id))
-            .filter(advice_usage::created_at.ge(since))
-            .count()
-            .get_result(conn)
-            .await?)
+        Ok(usage_since(user_id, since).count().get_result(conn).await?)
     })
 }
 
@@ -73,7 +76,7 @@ pub async fn save(
     since: NaiveDateTime,
     limit: u32,
 ) -> Result<(), SaveError> {
-    let result: Result<(), SaveError> = with_conn!(db, |conn| {
+    with_conn!(db, |conn| {
         conn.transaction::<(), SaveError, _>(async |conn| {
             diesel::update(users::table.find(owner))
                 .set(users::id.eq(users::id))
@@ -89,12 +92,7 @@ pub async fn save(
                 return Err(SaveError::Db(DbError::NotFound));
             }
             if limit > 0 {
-                let used: i64 = advice_usage::table
-                    .filter(advice_usage::user_id.eq(owner))
-                    .filter(advice_usage::created_at.ge(since))
-                    .count()
-                    .get_result(conn)
-                    .await?;
+                let used: i64 = usage_since(owner, since).count().get_result(conn).await?;
                 if used >= i64::from(limit) {
                     return Err(SaveError::LimitReached);
                 }
@@ -121,8 +119,7 @@ pub async fn save(
             Ok(())
         })
         .await
-    });
-    result
+    })
 }
 
 /// Forgets usage older than `before` (the periodic job); the limit only looks at today.
