@@ -78,7 +78,13 @@ impl App {
             .await
             .context("the lobby channel is missing (migrations not applied?)")?
             .id;
-        let messages = messages::from_config(&db, config.mongo_url.as_deref()).await?;
+        let messages = messages::from_config(
+            &db,
+            &config.database_url,
+            config.mongo_url.as_deref(),
+            config.realtime.write_queue,
+        )
+        .await?;
         let objects = objects::from_config(&config.objects, &config.public_url).await?;
         let mail = mail::from_config(&config.mail)?;
         let oauth = OAuthClients::new(&config.oauth)?;

@@ -175,6 +175,9 @@ pub struct RealtimeConfig {
     pub history_page: usize,
     /// The most messages one history request returns.
     pub history_max: usize,
+    /// The chat log's group commit: messages waiting to be stored before sends are refused
+    /// (`CHAT_WRITE_QUEUE`), and the most stored in one transaction (`CHAT_WRITE_BATCH`).
+    pub write_queue: crate::store::writer::QueueLimits,
 }
 
 impl fmt::Debug for Config {
@@ -800,6 +803,10 @@ impl Config {
             history_page: positive("CHAT_HISTORY_PAGE", 50, "a number of messages")?
                 .min(history_max),
             history_max,
+            write_queue: crate::store::writer::QueueLimits {
+                capacity: positive("CHAT_WRITE_QUEUE", 10_000, "a number of messages")?,
+                batch: positive("CHAT_WRITE_BATCH", 256, "a number of messages")?,
+            },
         })
     }
 

@@ -127,6 +127,9 @@ impl From<DbError> for AppError {
                     "데이터베이스에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.",
                 )
             }
+            DbError::Busy => AppError::unavailable(
+                "서버가 메시지를 저장하느라 바쁩니다. 잠시 후 다시 시도해 주세요.",
+            ),
             DbError::Other(e) => AppError::internal(e),
         }
     }

@@ -113,6 +113,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             "draining": state.is_draining(),
         },
         "realtime": state.hub().map(|h| h.stats()),
+        "chatLogQueue": state.messages.queue(),
         "version": env!("CARGO_PKG_VERSION"),
         "instance": state.config.instance_name,
     });

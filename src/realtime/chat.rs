@@ -248,6 +248,7 @@ pub async fn post<A: Adapter>(
     let channel = new.channel_id;
     let appended = ctx.app.messages.append(new).await.map_err(|e| match e {
         DbError::NotFound => "unknown channel".to_string(),
+        DbError::Busy => "the server is busy storing messages; try again in a moment".to_string(),
         other => {
             tracing::error!(channel, error = %other, "could not store a chat message");
             "the message could not be stored; try again".to_string()

@@ -20,13 +20,20 @@ use diesel_async::{
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+/// Every SQLite connection's settings: foreign keys for ON DELETE CASCADE; WAL and a busy
+/// timeout so readers and the one writer at a time share the file without "database is
+/// locked". `synchronous = NORMAL` in WAL mode: a commit survives the process being killed;
+/// a power cut may lose the last commits before a checkpoint, never the file's consistency.
+pub(crate) const SQLITE_SETUP: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/mysql");
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum DbError {
     #[error("not found")]
     NotFound,
@@ -37,6 +44,9 @@ pub enum DbError {
     Unavailable(String),
     #[error("database error: {0}")]
     Other(String),
+    /// The chat log's write queue is full: refused at once rather than queued without bound.
+    #[error("the chat log is busy")]
+    Busy,
 }
 
 impl From<DieselError> for DbError {
@@ -124,7 +134,7 @@ pub fn now() -> NaiveDateTime {
         .unwrap_or(t)
 }
 
-fn sqlite_path(url: &str) -> String {
+pub(crate) fn sqlite_path(url: &str) -> String {
     url.trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
         .to_string()
@@ -170,14 +180,9 @@ impl Db {
                 let path = sqlite_path(url);
                 Box::pin(async move {
                     let mut conn = SqliteConn::establish(&path).await?;
-                    // Foreign keys for ON DELETE CASCADE; WAL and a busy timeout so readers
-                    // and the single writer share the file without "database is locked".
-                    conn.batch_execute(
-                        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                         PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-                    )
-                    .await
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                    conn.batch_execute(SQLITE_SETUP)
+                        .await
+                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                     Ok(conn)
                 })
             });

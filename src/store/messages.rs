@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::db::{Db, DbError, DbResult};
 use super::schema::{channels, chat_messages};
+use super::writer::{self, Commit, Outcome, Pending, Queue, QueueLimits, QueueStats};
 use crate::with_conn;
 
 /// One stored chat message, as clients receive it.
@@ -61,20 +62,6 @@ pub struct NewMessage {
 }
 
 impl NewMessage {
-    fn stored(self, id: String, seq: i64, created_at: DateTime<Utc>) -> ChatMessage {
-        ChatMessage {
-            id,
-            channel_id: self.channel_id,
-            seq,
-            user_id: self.user_id,
-            nickname: self.nickname,
-            text: self.text,
-            client_id: self.client_id,
-            created_at,
-            sender: self.sender,
-        }
-    }
-
     /// What the stores keep as the idempotency key: the client's id, or the message's own.
     fn key<'a>(&'a self, id: &'a str) -> &'a str {
         self.client_id.as_deref().unwrap_or(id)
@@ -82,6 +69,7 @@ impl NewMessage {
 }
 
 /// What `append` did.
+#[derive(Clone, Debug)]
 pub struct Appended {
     pub message: ChatMessage,
     /// The client id was seen before: this is the message stored the first time.
@@ -126,39 +114,12 @@ pub struct LogPage {
 pub trait MessageStore: Send + Sync {
     fn describe(&self) -> String;
     /// Stores a message with the channel's next sequence number, or returns the message that
-    /// the same sender stored earlier with the same client id. `NotFound`: no such channel.
-    async fn append(&self, new: NewMessage) -> DbResult<Appended> {
-        if let Some(message) = self.earlier(&new).await? {
-            return Ok(Appended {
-                message,
-                duplicate: true,
-            });
-        }
-        let id = new_id();
-        let created = stamp();
-        match self.insert(&new, &id, created).await {
-            Ok(seq) => Ok(Appended {
-                message: new.stored(id, seq, created),
-                duplicate: false,
-            }),
-            // The same client id raced itself and the other attempt won: answer with its
-            // message. (On MongoDB the number this attempt took stays unused: a gap, which
-            // readers never wait for.)
-            Err(DbError::Conflict(c)) => match self.earlier(&new).await? {
-                Some(message) => Ok(Appended {
-                    message,
-                    duplicate: true,
-                }),
-                None => Err(DbError::Conflict(c)),
-            },
-            Err(e) => Err(e),
-        }
-    }
-    /// The message this sender stored with this client id, if it gave one and did.
-    async fn earlier(&self, new: &NewMessage) -> DbResult<Option<ChatMessage>>;
-    /// Takes the channel's next sequence number and stores the message under `id`; a unique
-    /// key that says no (the same client id stored meanwhile) is `Conflict`.
-    async fn insert(&self, new: &NewMessage, id: &str, created: DateTime<Utc>) -> DbResult<i64>;
+    /// the same sender stored earlier with the same client id. Goes through the write queue
+    /// (group commit, `store::writer`): answers once the message's batch committed.
+    /// `NotFound`: no such channel; `Busy`: the queue is full.
+    async fn append(&self, new: NewMessage) -> DbResult<Appended>;
+    /// The write queue's counters.
+    fn queue(&self) -> QueueStats;
     /// At most `limit` messages of the slice `cursor` names, oldest first.
     async fn page(&self, channel: i64, cursor: Cursor, limit: usize) -> DbResult<LogPage>;
     /// Messages with `seq > since`, oldest first, at most `limit`.
@@ -181,22 +142,25 @@ pub trait MessageStore: Send + Sync {
     async fn ping(&self) -> DbResult<()>;
 }
 
-/// The relational store, or MongoDB when `mongo_url` is set.
+/// The relational store (`database_url` is the one `db` was opened with), or MongoDB when
+/// `mongo_url` is set; each with its write queue.
 pub async fn from_config(
     db: &Db,
+    database_url: &str,
     mongo_url: Option<&str>,
+    limits: QueueLimits,
 ) -> anyhow::Result<Arc<dyn MessageStore>> {
     Ok(match mongo_url {
-        None => Arc::new(SqlMessages { db: db.clone() }),
-        Some(url) => Arc::new(MongoMessages::connect(url).await?),
+        None => Arc::new(SqlMessages::new(db, database_url, limits)?),
+        Some(url) => Arc::new(MongoMessages::connect(url, limits).await?),
     })
 }
 
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     ObjectId::new().to_hex()
 }
 
-fn stamp() -> DateTime<Utc> {
+pub(crate) fn stamp() -> DateTime<Utc> {
     // Milliseconds: what MongoDB keeps, so both stores answer alike.
     Utc::now().trunc_subsecs(3)
 }
@@ -206,6 +170,48 @@ fn stamp() -> DateTime<Utc> {
 
 pub struct SqlMessages {
     db: Db,
+    queue: Queue,
+}
+
+impl SqlMessages {
+    /// On SQLite the writer is a thread with a connection of its own (WAL lets the pool's
+    /// connections read meanwhile), so a batch is one blocking call with no hand-off per
+    /// statement; on PostgreSQL and MySQL it is a task that takes a pooled connection per batch.
+    fn new(db: &Db, database_url: &str, limits: QueueLimits) -> anyhow::Result<SqlMessages> {
+        let queue = match db {
+            Db::Sqlite(_) => {
+                let path = super::db::sqlite_path(database_url);
+                let mut conn = diesel::SqliteConnection::establish(&path)
+                    .map_err(|e| anyhow::anyhow!("the chat log writer cannot open {path}: {e}"))?;
+                diesel::connection::SimpleConnection::batch_execute(
+                    &mut conn,
+                    super::db::SQLITE_SETUP,
+                )?;
+                let committer = SqliteWriter {
+                    conn: std::sync::Mutex::new(conn),
+                };
+                let (queue, mut writer) = Queue::new(limits);
+                std::thread::Builder::new()
+                    .name("chat-log-writer".into())
+                    .spawn(move || {
+                        while let Some(batch) = writer.blocking_next() {
+                            // Every await inside is on SQLite's own (blocking) calls.
+                            let outcomes = futures::executor::block_on(writer::run(
+                                &committer,
+                                &batch.pending,
+                            ));
+                            writer.finish(batch, outcomes);
+                        }
+                    })?;
+                queue
+            }
+            _ => Queue::spawn(SqlWriter { db: db.clone() }, limits),
+        };
+        Ok(SqlMessages {
+            db: db.clone(),
+            queue,
+        })
+    }
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -223,19 +229,31 @@ struct Row {
 }
 
 impl Row {
-    /// The row to insert, before the channel gives it its sequence number.
-    fn unnumbered(new: &NewMessage, id: &str, created: DateTime<Utc>) -> Self {
+    fn numbered(p: &Pending, seq: i64) -> Self {
+        let new = &p.new;
         Row {
-            id: id.to_string(),
+            id: p.id.clone(),
             channel_id: new.channel_id,
-            seq: 0,
+            seq,
             user_id: new.user_id,
             nickname: new.nickname.clone(),
             body: new.text.clone(),
             sender: new.sender.clone(),
-            client_id: new.key(id).to_string(),
-            created_at: created.naive_utc(),
+            client_id: new.key(&p.id).to_string(),
+            created_at: p.created.naive_utc(),
         }
+    }
+
+    /// The rows of a numbered batch: its messages stored now.
+    fn of_batch(batch: &[Pending], outcomes: &[Outcome]) -> Vec<Row> {
+        batch
+            .iter()
+            .zip(outcomes)
+            .filter_map(|(p, o)| match o {
+                Outcome::Stored(seq) => Some(Row::numbered(p, *seq)),
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -255,83 +273,135 @@ impl From<Row> for ChatMessage {
     }
 }
 
+/// SQLite's half of group commit: one `BEGIN IMMEDIATE` transaction per batch on the writer's
+/// own connection (the write lock orders it against every other writer, also in other
+/// processes). The mutex is never contended: only the writer thread takes it.
+struct SqliteWriter {
+    conn: std::sync::Mutex<diesel::SqliteConnection>,
+}
+
+#[async_trait]
+impl Commit for SqliteWriter {
+    async fn commit(&self, batch: &[Pending]) -> DbResult<Vec<Outcome>> {
+        use diesel::RunQueryDsl as Sync;
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| DbError::Other("the chat log writer's connection is poisoned".into()))?;
+        conn.immediate_transaction(|conn| {
+            let (ids, clients) = writer::keys(batch);
+            let counters: Vec<(i64, i64)> = Sync::load(
+                channels::table
+                    .filter(channels::id.eq_any(&ids))
+                    .select((channels::id, channels::last_seq)),
+                conn,
+            )?;
+            let earlier: Vec<Row> = if clients.is_empty() {
+                Vec::new()
+            } else {
+                Sync::load(
+                    chat_messages::table
+                        .filter(chat_messages::channel_id.eq_any(&ids))
+                        .filter(chat_messages::client_id.eq_any(&clients))
+                        .select(Row::as_select()),
+                    conn,
+                )?
+            };
+            let earlier = earlier.into_iter().map(ChatMessage::from).collect();
+            let (outcomes, bumped) = writer::number(batch, &counters, earlier);
+            if !bumped.is_empty() {
+                Sync::execute(diesel::sql_query(writer::bump_sql(&bumped)), conn)?;
+                Sync::execute(
+                    diesel::insert_into(chat_messages::table)
+                        .values(Row::of_batch(batch, &outcomes)),
+                    conn,
+                )?;
+            }
+            Ok(outcomes)
+        })
+    }
+}
+
+/// PostgreSQL's and MySQL's half: one transaction per batch that locks the batch's channel
+/// rows in id order (`SELECT … FOR UPDATE`), reads their counters, looks up retried client
+/// ids, sets each counter once (`+n`), and inserts every row in one statement. The row locks
+/// are what several instances agree through: a batch from another instance that touches one
+/// of these channels waits for this one to commit, then reads the counter it left.
+struct SqlWriter {
+    db: Db,
+}
+
+macro_rules! locked_commit {
+    ($conn:expr, $batch:expr) => {{
+        let batch: &[Pending] = $batch;
+        $conn
+            .transaction::<Vec<Outcome>, DbError, _>(async |conn| {
+                let (ids, clients) = writer::keys(batch);
+                let counters: Vec<(i64, i64)> = channels::table
+                    .filter(channels::id.eq_any(&ids))
+                    .order(channels::id)
+                    .select((channels::id, channels::last_seq))
+                    .for_update()
+                    .load(conn)
+                    .await?;
+                let earlier: Vec<Row> = if clients.is_empty() {
+                    Vec::new()
+                } else {
+                    chat_messages::table
+                        .filter(chat_messages::channel_id.eq_any(&ids))
+                        .filter(chat_messages::client_id.eq_any(&clients))
+                        .select(Row::as_select())
+                        .load(conn)
+                        .await?
+                };
+                let earlier = earlier.into_iter().map(ChatMessage::from).collect();
+                let (outcomes, bumped) = writer::number(batch, &counters, earlier);
+                if !bumped.is_empty() {
+                    diesel::sql_query(writer::bump_sql(&bumped))
+                        .execute(conn)
+                        .await?;
+                    diesel::insert_into(chat_messages::table)
+                        .values(Row::of_batch(batch, &outcomes))
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(outcomes)
+            })
+            .await
+    }};
+}
+
+#[async_trait]
+impl Commit for SqlWriter {
+    async fn commit(&self, batch: &[Pending]) -> DbResult<Vec<Outcome>> {
+        match &self.db {
+            Db::Postgres(pool) => {
+                let mut conn = pool.get().await?;
+                locked_commit!(conn, batch)
+            }
+            Db::Mysql(pool) => {
+                let mut conn = pool.get().await?;
+                locked_commit!(conn, batch)
+            }
+            Db::Sqlite(_) => Err(DbError::Other(
+                "SQLite's chat log has a writer of its own".into(),
+            )),
+        }
+    }
+}
+
 #[async_trait]
 impl MessageStore for SqlMessages {
     fn describe(&self) -> String {
         format!("{:?}", self.db.backend()).to_lowercase()
     }
 
-    async fn earlier(&self, new: &NewMessage) -> DbResult<Option<ChatMessage>> {
-        let Some(client_id) = new.client_id.as_deref() else {
-            return Ok(None);
-        };
-        let row = with_conn!(&self.db, |conn| {
-            Ok::<_, DbError>(
-                chat_messages::table
-                    .filter(chat_messages::channel_id.eq(new.channel_id))
-                    .filter(chat_messages::sender.eq(&new.sender))
-                    .filter(chat_messages::client_id.eq(client_id))
-                    .select(Row::as_select())
-                    .first(conn)
-                    .await
-                    .optional()?,
-            )
-        })?;
-        Ok(row.map(ChatMessage::from))
+    async fn append(&self, new: NewMessage) -> DbResult<Appended> {
+        self.queue.append(new).await
     }
 
-    async fn insert(&self, new: &NewMessage, id: &str, created: DateTime<Utc>) -> DbResult<i64> {
-        let channel = new.channel_id;
-        let mut row = Row::unnumbered(new, id, created);
-        // One transaction: bump the channel's counter (the row lock orders concurrent senders,
-        // also across instances), read it, insert. A failed insert gives the number back.
-        if let Db::Sqlite(pool) = &self.db {
-            // SQLite runs each statement on the blocking pool: one round trip there for the
-            // whole transaction, not one per statement (five of them cost most of a stored
-            // message's CPU and latency in the benchmarks). BEGIN IMMEDIATE takes the single
-            // write lock at once, and RETURNING reads the counter in the same statement.
-            let mut conn = pool.get().await?;
-            return conn
-                .spawn_blocking(move |conn| {
-                    conn.immediate_transaction(|conn| {
-                        row.seq = diesel::RunQueryDsl::get_result(
-                            diesel::update(channels::table.find(channel))
-                                .set(channels::last_seq.eq(channels::last_seq + 1))
-                                .returning(channels::last_seq),
-                            conn,
-                        )?;
-                        diesel::RunQueryDsl::execute(
-                            diesel::insert_into(chat_messages::table).values(&row),
-                            conn,
-                        )?;
-                        Ok(row.seq)
-                    })
-                })
-                .await
-                .map_err(DbError::from);
-        }
-        with_conn!(&self.db, |conn| {
-            conn.transaction::<i64, DbError, _>(async |conn| {
-                let n = diesel::update(channels::table.find(channel))
-                    .set(channels::last_seq.eq(channels::last_seq + 1))
-                    .execute(conn)
-                    .await?;
-                if n == 0 {
-                    return Err(DbError::NotFound);
-                }
-                row.seq = channels::table
-                    .find(channel)
-                    .select(channels::last_seq)
-                    .first(conn)
-                    .await?;
-                diesel::insert_into(chat_messages::table)
-                    .values(&row)
-                    .execute(conn)
-                    .await?;
-                Ok(row.seq)
-            })
-            .await
-        })
+    fn queue(&self) -> QueueStats {
+        self.queue.stats()
     }
 
     async fn page(&self, channel: i64, cursor: Cursor, limit: usize) -> DbResult<LogPage> {
@@ -405,8 +475,14 @@ fn finish_page(mut list: Vec<ChatMessage>, limit: usize, cursor: Cursor) -> LogP
 
 /// Collection `chats` (the original's name) holds the messages; `chat_counters` holds one
 /// document per channel whose `seq` is bumped with `findOneAndUpdate` + `$inc`, atomic across
-/// instances.
+/// instances. A batch bumps each of its channels once by `+n` and stores its messages with one
+/// `insertMany`.
 pub struct MongoMessages {
+    log: Arc<MongoLog>,
+    queue: Queue,
+}
+
+pub struct MongoLog {
     db_name: String,
     chats: Collection<ChatDoc>,
     counters: Collection<bson::Document>,
@@ -431,6 +507,23 @@ struct ChatDoc {
     client_id: String,
     #[serde(rename = "createdAt")]
     created_at: bson::DateTime,
+}
+
+impl ChatDoc {
+    fn numbered(p: &Pending, seq: i64) -> DbResult<ChatDoc> {
+        let new = &p.new;
+        Ok(ChatDoc {
+            id: ObjectId::parse_str(&p.id).map_err(|e| DbError::Other(e.to_string()))?,
+            channel_id: new.channel_id,
+            seq,
+            chat: new.text.clone(),
+            user_id: new.user_id,
+            nickname: new.nickname.clone(),
+            sender: new.sender.clone(),
+            client_id: new.key(&p.id).to_string(),
+            created_at: bson::DateTime::from_chrono(p.created),
+        })
+    }
 }
 
 impl From<ChatDoc> for ChatMessage {
@@ -460,18 +553,31 @@ fn mongo_err(e: mongodb::error::Error) -> DbError {
     }
 }
 
+const DUPLICATE_KEY: i32 = 11000;
+
 fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
     match &*e.kind {
-        ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == 11000,
-        ErrorKind::Command(c) => c.code == 11000,
+        ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == DUPLICATE_KEY,
+        ErrorKind::Command(c) => c.code == DUPLICATE_KEY,
         _ => false,
+    }
+}
+
+fn counter_value(counter: &bson::Document) -> DbResult<i64> {
+    match counter.get("seq") {
+        Some(Bson::Int64(n)) => Ok(*n),
+        Some(Bson::Int32(n)) => Ok(i64::from(*n)),
+        Some(Bson::Double(n)) => Ok(*n as i64),
+        _ => Err(DbError::Other(
+            "the sequence counter is not a number".into(),
+        )),
     }
 }
 
 impl MongoMessages {
     /// Connects (lazily: the driver selects a server on first use) and makes sure the indexes
     /// exist. The database is the one named in the URI, `ninecloud` when it names none.
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+    pub async fn connect(url: &str, limits: QueueLimits) -> anyhow::Result<Self> {
         use anyhow::Context;
         let opts = mongodb::options::ClientOptions::parse(url)
             .await
@@ -482,7 +588,7 @@ impl MongoMessages {
             .unwrap_or_else(|| "ninecloud".to_string());
         let client = mongodb::Client::with_options(opts).context("MONGO_DB")?;
         let db = client.database(&db_name);
-        let store = MongoMessages {
+        let log = MongoLog {
             chats: db.collection("chats"),
             counters: db.collection("chat_counters"),
             known: Default::default(),
@@ -499,8 +605,7 @@ impl MongoMessages {
                 )
                 .build()
         };
-        store
-            .chats
+        log.chats
             .create_indexes([
                 unique(doc! {"channelId": 1, "seq": 1}, "channel_seq"),
                 unique(
@@ -510,9 +615,15 @@ impl MongoMessages {
             ])
             .await
             .context("cannot create the MongoDB chat indexes")?;
-        Ok(store)
+        let log = Arc::new(log);
+        Ok(MongoMessages {
+            queue: Queue::spawn(log.clone(), limits),
+            log,
+        })
     }
+}
 
+impl MongoLog {
     /// Makes sure the channel's counter exists, once per channel and process. Creating it
     /// apart from bumping it keeps the bump a plain atomic `$inc` (an upserting bump can race
     /// with itself on the first sends of a channel).
@@ -535,17 +646,20 @@ impl MongoMessages {
         Ok(())
     }
 
-    async fn next_seq(&self, channel: i64) -> DbResult<bson::Document> {
+    /// Takes `n` numbers of the channel: returns the counter before them.
+    async fn take(&self, channel: i64, n: i64) -> DbResult<(i64, i64)> {
         self.ensure_counter(channel).await?;
-        self.counters
-            .find_one_and_update(doc! {"_id": channel}, doc! {"$inc": {"seq": 1_i64}})
+        let counter = self
+            .counters
+            .find_one_and_update(doc! {"_id": channel}, doc! {"$inc": {"seq": n}})
             .return_document(ReturnDocument::After)
             .await
             .map_err(mongo_err)?
-            .ok_or(DbError::NotFound)
+            .ok_or(DbError::NotFound)?;
+        Ok((channel, counter_value(&counter)? - n))
     }
 
-    async fn load(
+    async fn find_sorted(
         &self,
         filter: bson::Document,
         ascending: bool,
@@ -561,14 +675,8 @@ impl MongoMessages {
         let docs: Vec<ChatDoc> = cursor.try_collect().await.map_err(mongo_err)?;
         Ok(docs.into_iter().map(ChatMessage::from).collect())
     }
-}
 
-#[async_trait]
-impl MessageStore for MongoMessages {
-    fn describe(&self) -> String {
-        format!("mongodb:{}", self.db_name)
-    }
-
+    /// The message this sender stored with this client id, if it gave one and did.
     async fn earlier(&self, new: &NewMessage) -> DbResult<Option<ChatMessage>> {
         let Some(client_id) = new.client_id.as_deref() else {
             return Ok(None);
@@ -582,33 +690,91 @@ impl MessageStore for MongoMessages {
             .map_err(mongo_err)?
             .map(ChatMessage::from))
     }
+}
 
-    async fn insert(&self, new: &NewMessage, id: &str, created: DateTime<Utc>) -> DbResult<i64> {
-        let counter = self.next_seq(new.channel_id).await?;
-        let seq = match counter.get("seq") {
-            Some(Bson::Int64(n)) => *n,
-            Some(Bson::Int32(n)) => i64::from(*n),
-            Some(Bson::Double(n)) => *n as i64,
-            _ => {
-                return Err(DbError::Other(
-                    "the sequence counter is not a number".into(),
-                ));
+#[async_trait]
+impl Commit for MongoLog {
+    /// MongoDB has no transaction here (a standalone server has none): the numbers are taken
+    /// first, one `$inc` of `+n` per channel (all at once), then `insertMany` unordered. A
+    /// message whose insert fails keeps its number unused (a gap, which readers never wait
+    /// for); one that meets the client-id index was stored meanwhile, and answers with that.
+    /// Once numbers are taken nothing is retried as a whole: an unanswered insert may have
+    /// stored some of the batch, and a retry would store them twice.
+    async fn commit(&self, batch: &[Pending]) -> DbResult<Vec<Outcome>> {
+        let (ids, clients) = writer::keys(batch);
+        let earlier = if clients.is_empty() {
+            Vec::new()
+        } else {
+            self.find_sorted(
+                doc! {"channelId": {"$in": &ids}, "clientId": {"$in": &clients}},
+                true,
+                0,
+            )
+            .await?
+        };
+        // How many numbers each channel needs: the batch numbered from zero.
+        let zero: Vec<(i64, i64)> = ids.iter().map(|&c| (c, 0)).collect();
+        let (_, needed) = writer::number(batch, &zero, earlier.clone());
+        let counters =
+            futures::future::try_join_all(needed.iter().map(|&(c, n)| self.take(c, n))).await?;
+        let (mut outcomes, _) = writer::number(batch, &counters, earlier);
+        let mut docs = Vec::new();
+        let mut doc_of = Vec::new();
+        for (i, (p, o)) in batch.iter().zip(&outcomes).enumerate() {
+            if let Outcome::Stored(seq) = o {
+                docs.push(ChatDoc::numbered(p, *seq)?);
+                doc_of.push(i);
             }
+        }
+        if docs.is_empty() {
+            return Ok(outcomes);
+        }
+        let Err(e) = self.chats.insert_many(&docs).ordered(false).await else {
+            return Ok(outcomes);
         };
-        let doc = ChatDoc {
-            id: ObjectId::parse_str(id).map_err(|e| DbError::Other(e.to_string()))?,
-            channel_id: new.channel_id,
-            seq,
-            chat: new.text.clone(),
-            user_id: new.user_id,
-            nickname: new.nickname.clone(),
-            sender: new.sender.clone(),
-            client_id: new.key(id).to_string(),
-            created_at: bson::DateTime::from_chrono(created),
-        };
-        // A duplicate key (the same client id stored meanwhile) becomes `Conflict`.
-        self.chats.insert_one(&doc).await.map_err(mongo_err)?;
-        Ok(seq)
+        let failed = |e: DbError| Outcome::Failed(e);
+        match &*e.kind {
+            ErrorKind::InsertMany(many) if many.write_concern_error.is_none() => {
+                for w in many.write_errors.iter().flatten() {
+                    let Some(&i) = doc_of.get(w.index) else {
+                        continue;
+                    };
+                    outcomes[i] = if w.code == DUPLICATE_KEY {
+                        match self.earlier(&batch[i].new).await {
+                            Ok(Some(m)) => Outcome::Earlier(m),
+                            Ok(None) => failed(DbError::Conflict(w.message.clone())),
+                            Err(e) => failed(e),
+                        }
+                    } else {
+                        failed(DbError::Other(w.message.clone()))
+                    };
+                }
+            }
+            _ => {
+                // Not known which of them were stored: every one is answered as failed (a
+                // sender retrying with its client id gets the stored one back).
+                let err = mongo_err(e);
+                for &i in &doc_of {
+                    outcomes[i] = failed(err.clone());
+                }
+            }
+        }
+        Ok(outcomes)
+    }
+}
+
+#[async_trait]
+impl MessageStore for MongoMessages {
+    fn describe(&self) -> String {
+        format!("mongodb:{}", self.log.db_name)
+    }
+
+    async fn append(&self, new: NewMessage) -> DbResult<Appended> {
+        self.queue.append(new).await
+    }
+
+    fn queue(&self) -> QueueStats {
+        self.queue.stats()
     }
 
     async fn page(&self, channel: i64, cursor: Cursor, limit: usize) -> DbResult<LogPage> {
@@ -618,33 +784,39 @@ impl MessageStore for MongoMessages {
             Cursor::After(a) => doc! {"channelId": channel, "seq": {"$gt": a}},
         };
         let list = self
-            .load(filter, cursor.forward(), limit as i64 + 1)
+            .log
+            .find_sorted(filter, cursor.forward(), limit as i64 + 1)
             .await?;
         Ok(finish_page(list, limit, cursor))
     }
 
     async fn last_seq(&self, channel: i64) -> DbResult<i64> {
-        let newest = self.load(doc! {"channelId": channel}, false, 1).await?;
+        let newest = self
+            .log
+            .find_sorted(doc! {"channelId": channel}, false, 1)
+            .await?;
         Ok(newest.into_iter().next().map_or(0, |m| m.seq))
     }
 
     async fn delete_channel(&self, channel: i64) -> DbResult<()> {
-        self.chats
+        let log = &self.log;
+        log.chats
             .delete_many(doc! {"channelId": channel})
             .await
             .map_err(mongo_err)?;
-        self.counters
+        log.counters
             .delete_one(doc! {"_id": channel})
             .await
             .map_err(mongo_err)?;
-        if let Ok(mut k) = self.known.lock() {
+        if let Ok(mut k) = log.known.lock() {
             k.remove(&channel);
         }
         Ok(())
     }
 
     async fn ping(&self) -> DbResult<()> {
-        self.chats
+        self.log
+            .chats
             .client()
             .database("admin")
             .run_command(doc! {"ping": 1})

@@ -9,3 +9,4 @@ pub mod diaries;
 pub mod messages;
 pub mod objects;
 pub mod schema;
+pub mod writer;

@@ -4,6 +4,7 @@
 mod accounts;
 mod advice;
 mod chat_log;
+mod chat_log_writes;
 mod connections;
 mod diary;
 mod helpers;
