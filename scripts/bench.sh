@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ninecloud against the Node.js socket.io server it replaces, side by side, in one run.
 #
-#   scripts/bench.sh            the full run (about 15 minutes); writes BENCHMARKS.md
+#   scripts/bench.sh            the full run (about 40 minutes); writes BENCHMARKS.md
 #   scripts/bench.sh --quick    every scenario at small scale, about a minute (the test suite
 #                               runs this once as a smoke test of the harness)
 #
@@ -19,8 +19,13 @@
 #   3 rooms      R rooms of C clients, one sender per room (the channel dialect)
 #   4 persisted  a small room at high message rates with ninecloud's chat log in SQLite,
 #                PostgreSQL and MongoDB (every message stored before it is broadcast)
-# ninecloud runs as shipped: scenarios 2 and 3 also store every message (SQLite, the default);
-# Node's reference stores nothing.
+#   5 busy       B busy channels on PostgreSQL, one sender and one listener each: ninecloud
+#                and Node + pg, both storing every message
+# ninecloud runs as shipped: scenarios 2 and 3 also store every message (SQLite, the default).
+# Node's reference stores nothing, but in scenarios 4 and 5 it also runs with PG_URL set
+# (node-pg: one INSERT per message before the broadcast, as the originals did).
+# Scenarios 3 to 5 run every level RUNS times (2; 1 in the quick run): the report gives the
+# worse run and the spread.
 #
 # Results go to bench/results/ (bench/results/quick/ for --quick): <scenario>.jsonl (one JSON
 # line per server and level), meta.md, report.md (tables with ratios against Node, and the
@@ -53,7 +58,11 @@ cleanup() {
   for pid in "${PIDS[@]:-}"; do
     [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
   done
-  [ -n "${PG_DB:-}" ] && psql "$TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1
+  if [ -n "${PG_DB:-}" ]; then
+    for db in "$PG_DB" "${PG_DB}_node" "${PG_DB}_busy" "${PG_DB}_busy_node"; do
+      psql "$TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
+    done
+  fi
   rm -rf "$RUN"
 }
 trap cleanup EXIT
@@ -86,6 +95,7 @@ fi
 step "scenario 4's chat logs: PostgreSQL and a MongoDB-wire server"
 ensure_postgres
 PG_DB="ncbench_$RANDOM$RANDOM"
+PG_BASE=${TEST_POSTGRES_URL%/postgres}
 ensure_secantus
 MONGO_PORT=$(free_port)
 secantusd-py --host 127.0.0.1 --port "$MONGO_PORT" --storage-path :memory: >"$RUN/mongo.log" 2>&1 &
@@ -107,7 +117,7 @@ start_server() { # kind, port, extra environment for ninecloud...
         SOCKET_MAX_CONNECTIONS=0 HTTP_MAX_CONNECTIONS=0 HTTP_MAX_CONNECTIONS_PER_IP=0 "$@" \
         "${SERVER_ON[@]}" "$BIN/ninecloud" >"$RUN/server.log" 2>&1 &
       ;;
-    node) "${SERVER_ON[@]}" node bench/node/server.mjs "$port" >"$RUN/server.log" 2>&1 & ;;
+    node) env "$@" "${SERVER_ON[@]}" node bench/node/server.mjs "$port" >"$RUN/server.log" 2>&1 & ;;
     baseline) "${SERVER_ON[@]}" "$BIN/wsbaseline" "127.0.0.1:$port" >"$RUN/server.log" 2>&1 & ;;
   esac
   SERVER_PID=$!
@@ -162,16 +172,32 @@ measure() { # scenario, kind, level, store, loadgen args...
   cpu1=$(cpu_seconds)
   [ -n "$cpus" ] || cpus=$cpu0
   python3 - "$RUN/report.json" "$scenario" "$kind" "$level" "$store" "$cpu0" "$cpus" "$cpu1" \
-    "$rss0" "$peak" \
+    "$rss0" "$peak" "${RUN_NO:-1}" \
     <<'PY' | tee -a "$OUT/$scenario.jsonl"
 import json, sys
 r = json.load(open(sys.argv[1]))
 scenario, kind, level, store = sys.argv[2:6]
 cpu0, cpus, cpu1, rss0, peak = map(float, sys.argv[6:11])
-r.update(scenario=scenario, server=kind, level=level, store=store or None,
+r.update(scenario=scenario, server=kind, level=level, store=store or None, run=int(sys.argv[11]),
          server_cpu_s=round(cpu1 - cpus, 3), server_cpu_total_s=round(cpu1 - cpu0, 3),
          server_rss_kib_before=rss0, server_rss_kib_peak=max(peak, rss0))
 print(json.dumps(r))
+PY
+}
+
+# After a level that no run sustained (the benchmark report's rule: every client connected,
+# every message acknowledged and delivered exactly once, p99 ≤ 500 ms), the server is past its
+# knee: higher levels are skipped for it. `held SCENARIO SERVER STORE LEVEL`
+held() {
+  python3 - "$OUT/$1.jsonl" "$2" "$3" "$4" <<'PY'
+import json, sys
+path, server, store, level = sys.argv[1:5]
+runs = [r for r in map(json.loads, open(path)) if r["server"] == server
+        and (r.get("store") or "") == store and r["level"] == level]
+ok = any(r["connected"] == r["clients"] and r["sent"] > 0 and r["acked"] == r["sent"]
+         and r["missing"] == 0 and r["duplicates"] == 0 and r["latency_ms_p99"] <= 500
+         for r in runs)
+sys.exit(0 if ok else 1)
 PY
 }
 
@@ -179,21 +205,27 @@ if [ $QUICK = 1 ]; then
   IDLE_CLIENTS=500
   FAN_CLIENTS=100; FAN_RATES="100 400"
   ROOMS=5; ROOM_CLIENTS=10; ROOM_RATES="100 400"
-  PERSIST_CLIENTS=10; PERSIST_RATES="200"
-  SECONDS_PER_LEVEL=2; DRAIN=1
+  PERSIST_CLIENTS=10; PERSIST_RATES="200"; MONGO_RATES="200"
+  BUSY_CHANNELS=5; BUSY_RATES="200"
+  SECONDS_PER_LEVEL=2; DRAIN=1; RUNS=1
 else
   IDLE_CLIENTS=${IDLE_CLIENTS:-20000}
   FAN_CLIENTS=${FAN_CLIENTS:-500}; FAN_RATES=${FAN_RATES:-"25 50 100 200 400 800"}
   ROOMS=${ROOMS:-100}; ROOM_CLIENTS=${ROOM_CLIENTS:-20}
-  ROOM_RATES=${ROOM_RATES:-"500 1000 2000 4000 8000"}
-  PERSIST_CLIENTS=${PERSIST_CLIENTS:-10}; PERSIST_RATES=${PERSIST_RATES:-"250 500 1000 2000 4000"}
-  SECONDS_PER_LEVEL=${SECONDS_PER_LEVEL:-10}; DRAIN=${DRAIN:-3}
+  # Scenarios 3 to 5 go up until each server saturates (see `held`).
+  ROOM_RATES=${ROOM_RATES:-"500 1000 2000 4000 8000 16000 32000"}
+  PERSIST_CLIENTS=${PERSIST_CLIENTS:-10}
+  PERSIST_RATES=${PERSIST_RATES:-"500 1000 2000 4000 8000 16000 24000 32000 48000"}
+  # SecantusDB (Python) saturates early: its levels only show that the MongoDB path works.
+  MONGO_RATES=${MONGO_RATES:-"500 1000 2000"}
+  BUSY_CHANNELS=${BUSY_CHANNELS:-100}; BUSY_RATES=${BUSY_RATES:-"2500 5000 10000 20000 30000 40000"}
+  SECONDS_PER_LEVEL=${SECONDS_PER_LEVEL:-10}; DRAIN=${DRAIN:-3}; RUNS=${RUNS:-2}
 fi
 if [ "$FD_LIMIT" != unlimited ] && [ "$IDLE_CLIENTS" -gt $((FD_LIMIT - 100)) ]; then
   echo "open files are limited to $FD_LIMIT per process here: $((FD_LIMIT - 100)) idle clients, not $IDLE_CLIENTS"
   IDLE_CLIENTS=$((FD_LIMIT - 100))
 fi
-rm -f "$OUT"/{idle,fanout,rooms,persisted}.jsonl "$OUT"/report.md "$OUT"/latency.png
+rm -f "$OUT"/{idle,fanout,rooms,persisted,busy}.jsonl "$OUT"/report.md "$OUT"/latency.png
 
 step "scenario 1, idle: $IDLE_CLIENTS connections held"
 for kind in ninecloud node baseline; do
@@ -218,7 +250,8 @@ done
 step "scenario 3, many rooms: $ROOMS rooms of $ROOM_CLIENTS clients, one sender each, $ROOM_RATES msg/s"
 NODE_CHANNELS=$(seq -s, 1 "$ROOMS")
 for kind in ninecloud node; do
-  for rate in $ROOM_RATES; do
+  for rate in $ROOM_RATES; do for RUN_NO in $(seq 1 "$RUNS"); do
+    [ -n "${PAST_KNEE:-}" ] && continue
     PORT=$(free_port)
     start_server "$kind" "$PORT"
     if [ "$kind" = ninecloud ]; then
@@ -233,28 +266,67 @@ for kind in ninecloud node; do
       --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null
     stop_server
   done
+  [ -z "${PAST_KNEE:-}" ] && ! held rooms "$kind" "" "$rate" && PAST_KNEE=$rate
+  done
+  unset PAST_KNEE
 done
 unset LOADGEN_TOKEN
 
 step "scenario 4, persisted chat: $PERSIST_CLIENTS clients, 10 senders, $PERSIST_RATES msg/s"
-psql "$TEST_POSTGRES_URL" -qc "CREATE DATABASE $PG_DB" >/dev/null
-for store in sqlite postgres mongodb node; do
-  for rate in $PERSIST_RATES; do
+for db in "$PG_DB" "${PG_DB}_node" "${PG_DB}_busy" "${PG_DB}_busy_node"; do
+  psql "$TEST_POSTGRES_URL" -qc "CREATE DATABASE $db" >/dev/null
+done
+for store in sqlite postgres mongodb node node-pg; do
+  rates=$PERSIST_RATES
+  [ "$store" = mongodb ] && rates=$MONGO_RATES
+  kind=ninecloud tag=$store
+  case $store in node) kind=node tag= ;; node-pg) kind=node tag=postgres ;; esac
+  for rate in $rates; do for RUN_NO in $(seq 1 "$RUNS"); do
+    [ -n "${PAST_KNEE:-}" ] && continue
+    [ "$store" = mongodb ] && [ "$RUN_NO" -gt 1 ] && continue
     PORT=$(free_port)
     case $store in
       sqlite) start_server ninecloud "$PORT" ;;
-      postgres) start_server ninecloud "$PORT" DATABASE_URL="${TEST_POSTGRES_URL%/postgres}/$PG_DB" ;;
+      postgres) start_server ninecloud "$PORT" DATABASE_URL="$PG_BASE/$PG_DB" ;;
       mongodb) start_server ninecloud "$PORT" \
         MONGO_DB="mongodb://127.0.0.1:$MONGO_PORT/bench$rate?retryWrites=false" ;;
       node) start_server node "$PORT" ;;
+      node-pg) start_server node "$PORT" PG_URL="$PG_BASE/${PG_DB}_node" ;;
     esac
-    kind=ninecloud tag=$store
-    [ "$store" = node ] && kind=node tag=
     measure persisted "$kind" "$rate" "$tag" --protocol nine --clients "$PERSIST_CLIENTS" \
       --senders 10 --rate "$rate" --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null
     stop_server
   done
+  [ -z "${PAST_KNEE:-}" ] && ! held persisted "$kind" "$tag" "$rate" && PAST_KNEE=$rate
+  done
+  unset PAST_KNEE
 done
+
+step "scenario 5, busy channels on PostgreSQL: $BUSY_CHANNELS channels, one sender and one listener each, $BUSY_RATES msg/s"
+NODE_BUSY=$(seq -s, 1 "$BUSY_CHANNELS")
+for kind in ninecloud node; do
+  for rate in $BUSY_RATES; do for RUN_NO in $(seq 1 "$RUNS"); do
+    [ -n "${PAST_KNEE:-}" ] && continue
+    PORT=$(free_port)
+    if [ "$kind" = ninecloud ]; then
+      start_server ninecloud "$PORT" DATABASE_URL="$PG_BASE/${PG_DB}_busy"
+      read -r LOADGEN_TOKEN channels < <(python3 bench/channels_setup.py \
+        "http://127.0.0.1:$PORT" "$RUN/server.log" "$BUSY_CHANNELS")
+      export LOADGEN_TOKEN
+    else
+      start_server node "$PORT" PG_URL="$PG_BASE/${PG_DB}_busy_node"
+      channels=$NODE_BUSY
+    fi
+    measure busy "$kind" "$rate" postgres --protocol channels --channels "$channels" \
+      --clients $((BUSY_CHANNELS * 2)) --senders "$BUSY_CHANNELS" --rate "$rate" \
+      --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null
+    stop_server
+  done
+  [ -z "${PAST_KNEE:-}" ] && ! held busy "$kind" postgres "$rate" && PAST_KNEE=$rate
+  done
+  unset PAST_KNEE
+done
+unset LOADGEN_TOKEN
 
 # --- report -----------------------------------------------------------------------------------
 step "report"
@@ -267,9 +339,11 @@ step "report"
   echo "| pinning | $PINNING |"
   echo "| open files | $FD_LIMIT per process (RLIMIT_NOFILE; each connection holds one in the server and one in loadgen) |"
   echo "| ninecloud | $(git rev-parse --short HEAD 2>/dev/null || echo unknown), release build, $(rustc --version 2>/dev/null | cut -d' ' -f1-2); defaults but \`CHAT_RATE_LIMIT_PER_MINUTE=0 AUTH_RATE_LIMIT_PER_MINUTE=0\`; SQLite chat log unless named |"
-  echo "| reference | Node.js $(node --version), socket.io $(node -p "require('./bench/node/node_modules/socket.io/package.json').version"), default settings, no store |"
+  echo "| reference | Node.js $(node --version), socket.io $(node -p "require('./bench/node/node_modules/socket.io/package.json').version"), default settings, no store; node-pg: the same with pg $(node -p "require('./bench/node/node_modules/pg/package.json').version"), one INSERT per message before the broadcast |"
   echo "| baseline | wsbaseline: tokio + tungstenite broadcast, no Socket.IO framing, no acknowledgements |"
   echo "| load | loadgen, Engine.IO 4 / Socket.IO 5 over WebSocket; $SECONDS_PER_LEVEL s of sending per level and $DRAIN s to drain; a fresh server for every level |"
+  echo "| PostgreSQL | $(psql "$TEST_POSTGRES_URL" -tAc 'SHOW server_version' 2>/dev/null), on this machine, \`synchronous_commit\` $(psql "$TEST_POSTGRES_URL" -tAc 'SHOW synchronous_commit' 2>/dev/null) |"
+  echo "| repeats | scenarios 3–5: every level $RUNS times, each on a fresh server; tables show the worse run and the spread |"
   echo "| MongoDB | SecantusDB (a MongoDB-wire server in Python), \`retryWrites=false\` |"
 } >"$OUT/meta.md"
 if [ $QUICK = 0 ] && [ -z "${BENCH_OUT:-}" ]; then

@@ -274,6 +274,10 @@ struct Process {
 
 impl Process {
     async fn start(app: &TestApp, data: &std::path::Path) -> Process {
+        Process::start_with(app, data, &[]).await
+    }
+
+    async fn start_with(app: &TestApp, data: &std::path::Path, extra: &[(&str, &str)]) -> Process {
         // Below the ephemeral range: a port the OS hands out for `bind(0)` may go to another
         // test's server between this check and the child's bind.
         let port = loop {
@@ -299,6 +303,7 @@ impl Process {
         if let Some(m) = &app.mongo_url {
             cmd.env("MONGO_DB", m);
         }
+        cmd.envs(extra.iter().copied());
         let child = cmd.spawn().expect("start the server binary");
         let p = Process { child, port };
         let health = format!("http://127.0.0.1:{port}/health");
@@ -466,10 +471,10 @@ async fn every_acknowledged_message_survives_kill_9_exactly_once() {
     assert_numbered(&app, &stored);
 
     // And the restarted server goes on numbering where the log stops.
-    let ws = guest(server.port, "after").await;
-    let sent = send_until_first_ack(ws).await;
+    let mut ws = guest(server.port, "after").await;
+    send_one(&mut ws, "after the crash").await;
     let newest = log.before(lobby, None, 1).await.unwrap().messages;
-    assert_eq!(newest[0].text, sent);
+    assert_eq!(newest[0].text, "after the crash");
     assert!(newest[0].seq > stored.last().map_or(0, |m| m.seq));
     if app.mongo_url.is_none() {
         assert_eq!(newest[0].seq, stored.len() as i64 + 1);
@@ -478,18 +483,61 @@ async fn every_acknowledged_message_survives_kill_9_exactly_once() {
     assert_eq!(distinct.len(), stored.len());
 }
 
-async fn send_until_first_ack(mut ws: Ws) -> String {
-    ws.send(Message::text(format!(
-        "421{}",
-        json!(["sendMessage", "after the crash"])
-    )))
-    .await
-    .unwrap();
+/// Sends one message (acknowledgement id 1000) and waits for its `{ok:true}`.
+async fn send_one(ws: &mut Ws, text: &str) {
+    let packet = format!("421000{}", json!(["sendMessage", text]));
+    ws.send(Message::text(packet)).await.unwrap();
     loop {
-        let t = next_text(&mut ws).await.expect("an answer");
-        if let Some(ack) = t.strip_prefix("431") {
-            assert_eq!(serde_json::from_str::<Value>(ack).unwrap()[0]["ok"], true);
-            return "after the crash".into();
+        let t = next_text(ws).await.expect("an answer");
+        if let Some(ack) = t.strip_prefix("431000") {
+            let body: Value = serde_json::from_str(ack).unwrap();
+            assert_eq!(body[0]["ok"], true, "{ack}");
+            return;
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sender_over_a_full_queue_is_answered_ok_false_at_once() {
+    let app = spawn_app().await;
+    let data = tempfile::tempdir().unwrap();
+    let server = Process::start_with(
+        &app,
+        data.path(),
+        &[("CHAT_WRITE_QUEUE", "1"), ("CHAT_WRITE_BATCH", "1")],
+    )
+    .await;
+    let mut ws = guest(server.port, "flood").await;
+    for n in 0..100 {
+        let packet = format!("42{n}{}", json!(["sendMessage", format!("f{n}")]));
+        ws.send(Message::text(packet)).await.unwrap();
+    }
+    let (mut ok, mut busy) = (0, 0);
+    while ok + busy < 100 {
+        let t = next_text(&mut ws).await.expect("every send is answered");
+        let Some(rest) = t.strip_prefix("43") else {
+            continue;
+        };
+        let body: Value = serde_json::from_str(&rest[rest.find('[').unwrap()..]).unwrap();
+        if body[0]["ok"] == true {
+            ok += 1;
+        } else {
+            assert!(
+                body[0]["error"].as_str().unwrap().contains("busy"),
+                "{body}"
+            );
+            busy += 1;
+        }
+    }
+    assert!(busy > 0, "100 sends at once overflow a queue of one");
+    assert!(ok > 0);
+    let health: Value = reqwest::get(format!("http://127.0.0.1:{}/health", server.port))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["chatLogQueue"]["refused"], busy);
+    // The sender is still connected and served once the queue has room.
+    send_one(&mut ws, "room again").await;
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Checks what `scripts/bench.sh --quick` wrote (scripts/test.sh runs it once): every scenario
 measured on every server it applies to, records complete, messages delivered, the rooms
-scenario's messages confined to their rooms, scenario 4 run on every chat log, and the report
-and chart written. It checks the harness, never a timing.
+scenario's messages confined to their rooms, scenario 4 run on every chat log and Node's with
+and without PostgreSQL, scenario 5 on PostgreSQL, and the report and chart written. It checks the harness, never a timing.
 
     check_results.py RESULTS_DIR
 """
@@ -27,6 +27,7 @@ SERVERS = {
     "fanout": {"ninecloud", "node", "baseline"},
     "rooms": {"ninecloud", "node"},
     "persisted": {"ninecloud", "node"},
+    "busy": {"ninecloud", "node"},
 }
 for scenario, expected in SERVERS.items():
     got = rows(scenario)
@@ -46,14 +47,19 @@ for r in rows("rooms"):
     if r["rooms"] < 2 or r["expected_deliveries"] > r["acked"] * (r["clients"] // r["rooms"] + 1):
         problems.append(f"rooms {r['server']} {r['level']}: messages not confined to their rooms: {r}")
 
-stores = {r.get("store") for r in rows("persisted")}
-if stores != {"sqlite", "postgres", "mongodb", None}:
-    problems.append(f"persisted: chat logs measured {sorted(map(str, stores))}")
+stores = {(r["server"], r.get("store")) for r in rows("persisted")}
+expected = {("ninecloud", "sqlite"), ("ninecloud", "postgres"), ("ninecloud", "mongodb"),
+            ("node", None), ("node", "postgres")}
+if stores != expected:
+    problems.append(f"persisted: server and chat log pairs measured {sorted(map(str, stores))}")
+if {r.get("store") for r in rows("busy")} != {"postgres"}:
+    problems.append("busy: not every run stored in PostgreSQL")
 
 report = out / "report.md"
 text = report.read_text() if report.exists() else ""
 for part in ("## Against the bar", "## 1. Idle", "## 2. Fan-out", "## 3. Many rooms",
-             "## 4. Persisted", "](latency.png)", " : Node"):
+             "## 4. Persisted", "## 5. Busy channels", "](latency.png)", " : Node",
+             "acked : Node + postgres"):
     if part not in text:
         problems.append(f"report.md lacks {part!r}")
 png = out / "latency.png"
