@@ -210,7 +210,7 @@ if [ $QUICK = 1 ]; then
   SECONDS_PER_LEVEL=2; DRAIN=1; RUNS=1
 else
   IDLE_CLIENTS=${IDLE_CLIENTS:-20000}
-  FAN_CLIENTS=${FAN_CLIENTS:-500}; FAN_RATES=${FAN_RATES:-"25 50 100 200 400 800"}
+  FAN_CLIENTS=${FAN_CLIENTS:-500}; FAN_RATES=${FAN_RATES:-"25 50 100 200 400 800 1600"}
   ROOMS=${ROOMS:-100}; ROOM_CLIENTS=${ROOM_CLIENTS:-20}
   # Scenarios 3 to 5 go up until each server saturates (see `held`).
   ROOM_RATES=${ROOM_RATES:-"500 1000 2000 4000 8000 16000 32000"}
@@ -239,12 +239,15 @@ done
 step "scenario 2, fan-out: one room of $FAN_CLIENTS clients, 10 senders, $FAN_RATES msg/s"
 for kind in ninecloud node baseline; do
   for rate in $FAN_RATES; do
+    [ -n "${PAST_KNEE:-}" ] && continue
     PORT=$(free_port)
     start_server "$kind" "$PORT"
     measure fanout "$kind" "$rate" "" --protocol "$(nine_or_raw "$kind")" --clients "$FAN_CLIENTS" --senders 10 \
       --rate "$rate" --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null
     stop_server
+    held fanout "$kind" "" "$rate" || PAST_KNEE=$rate
   done
+  unset PAST_KNEE
 done
 
 step "scenario 3, many rooms: $ROOMS rooms of $ROOM_CLIENTS clients, one sender each, $ROOM_RATES msg/s"
