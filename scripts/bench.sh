@@ -32,7 +32,7 @@
 # aims met or not) and latency.png. The full run also writes BENCHMARKS.md: the report, then
 # bench/analysis.md (the profiles and causes of every shortfall). Nothing here asserts a timing.
 #
-# Settings: BENCH_OUT (results folder), BENCH_BIN (a folder with ninecloud, loadgen, wsbaseline
+# Settings: BENCH_OUT (results folder), BENCH_ONLY (scenario names, e.g. "rooms"), BENCH_BIN (a folder with ninecloud, loadgen, wsbaseline
 # and benchreport already built), BENCH_PIN=0 (no CPU pinning), and the scale variables below.
 set -euo pipefail
 
@@ -226,112 +226,129 @@ if [ "$FD_LIMIT" != unlimited ] && [ "$IDLE_CLIENTS" -gt $((FD_LIMIT - 100)) ]; 
   IDLE_CLIENTS=$((FD_LIMIT - 100))
 fi
 rm -f "$OUT"/{idle,fanout,rooms,persisted,busy}.jsonl "$OUT"/report.md "$OUT"/latency.png
+# BENCH_ONLY="rooms busy" runs only the named scenarios (to look into one; no report then).
+want() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
 
-step "scenario 1, idle: $IDLE_CLIENTS connections held"
-for kind in ninecloud node baseline; do
-  PORT=$(free_port)
-  start_server "$kind" "$PORT"
-  measure idle "$kind" "$IDLE_CLIENTS" "" --protocol "$(nine_or_raw "$kind")" --clients "$IDLE_CLIENTS" \
-    --connect-rate 2000 --senders 0 --no-login --duration 3 --drain 0 >/dev/null
-  stop_server
-done
-
-step "scenario 2, fan-out: one room of $FAN_CLIENTS clients, 10 senders, $FAN_RATES msg/s"
-for kind in ninecloud node baseline; do
-  for rate in $FAN_RATES; do
-    [ -n "${PAST_KNEE:-}" ] && continue
+if want idle; then
+  step "scenario 1, idle: $IDLE_CLIENTS connections held"
+  for kind in ninecloud node baseline; do
     PORT=$(free_port)
     start_server "$kind" "$PORT"
-    measure fanout "$kind" "$rate" "" --protocol "$(nine_or_raw "$kind")" --clients "$FAN_CLIENTS" --senders 10 \
-      --rate "$rate" --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null
+    measure idle "$kind" "$IDLE_CLIENTS" "" --protocol "$(nine_or_raw "$kind")" --clients "$IDLE_CLIENTS" \
+      --connect-rate 2000 --senders 0 --no-login --duration 3 --drain 0 >/dev/null
     stop_server
-    held fanout "$kind" "" "$rate" || PAST_KNEE=$rate
   done
-  unset PAST_KNEE
-done
+fi
 
-step "scenario 3, many rooms: $ROOMS rooms of $ROOM_CLIENTS clients, one sender each, $ROOM_RATES msg/s"
-NODE_CHANNELS=$(seq -s, 1 "$ROOMS")
-for kind in ninecloud node; do
-  for rate in $ROOM_RATES; do for RUN_NO in $(seq 1 "$RUNS"); do
-    [ -n "${PAST_KNEE:-}" ] && continue
-    PORT=$(free_port)
-    start_server "$kind" "$PORT"
-    if [ "$kind" = ninecloud ]; then
-      read -r LOADGEN_TOKEN channels < <(python3 bench/channels_setup.py \
-        "http://127.0.0.1:$PORT" "$RUN/server.log" "$ROOMS")
-      export LOADGEN_TOKEN
-    else
-      channels=$NODE_CHANNELS
-    fi
-    measure rooms "$kind" "$rate" "" --protocol channels --channels "$channels" \
-      --clients $((ROOMS * ROOM_CLIENTS)) --senders "$ROOMS" --rate "$rate" \
-      --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null
-    stop_server
+if want fanout; then
+  step "scenario 2, fan-out: one room of $FAN_CLIENTS clients, 10 senders, $FAN_RATES msg/s"
+  for kind in ninecloud node baseline; do
+    for rate in $FAN_RATES; do
+      [ -n "${PAST_KNEE:-}" ] && continue
+      PORT=$(free_port)
+      start_server "$kind" "$PORT"
+      measure fanout "$kind" "$rate" "" --protocol "$(nine_or_raw "$kind")" --clients "$FAN_CLIENTS" --senders 10 \
+        --rate "$rate" --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null
+      stop_server
+      held fanout "$kind" "" "$rate" || PAST_KNEE=$rate
+    done
+    unset PAST_KNEE
   done
-  [ -z "${PAST_KNEE:-}" ] && ! held rooms "$kind" "" "$rate" && PAST_KNEE=$rate
-  done
-  unset PAST_KNEE
-done
-unset LOADGEN_TOKEN
+fi
 
-step "scenario 4, persisted chat: $PERSIST_CLIENTS clients, 10 senders, $PERSIST_RATES msg/s"
-for db in "$PG_DB" "${PG_DB}_node" "${PG_DB}_busy" "${PG_DB}_busy_node"; do
-  psql "$TEST_POSTGRES_URL" -qc "CREATE DATABASE $db" >/dev/null
-done
-for store in sqlite postgres mongodb node node-pg; do
-  rates=$PERSIST_RATES
-  [ "$store" = mongodb ] && rates=$MONGO_RATES
-  kind=ninecloud tag=$store
-  case $store in node) kind=node tag= ;; node-pg) kind=node tag=postgres ;; esac
-  for rate in $rates; do for RUN_NO in $(seq 1 "$RUNS"); do
-    [ -n "${PAST_KNEE:-}" ] && continue
-    [ "$store" = mongodb ] && [ "$RUN_NO" -gt 1 ] && continue
-    PORT=$(free_port)
-    case $store in
-      sqlite) start_server ninecloud "$PORT" ;;
-      postgres) start_server ninecloud "$PORT" DATABASE_URL="$PG_BASE/$PG_DB" ;;
-      mongodb) start_server ninecloud "$PORT" \
-        MONGO_DB="mongodb://127.0.0.1:$MONGO_PORT/bench$rate?retryWrites=false" ;;
-      node) start_server node "$PORT" ;;
-      node-pg) start_server node "$PORT" PG_URL="$PG_BASE/${PG_DB}_node" ;;
-    esac
-    measure persisted "$kind" "$rate" "$tag" --protocol nine --clients "$PERSIST_CLIENTS" \
-      --senders 10 --rate "$rate" --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null
-    stop_server
+if want rooms; then
+  step "scenario 3, many rooms: $ROOMS rooms of $ROOM_CLIENTS clients, one sender each, $ROOM_RATES msg/s"
+  NODE_CHANNELS=$(seq -s, 1 "$ROOMS")
+  for kind in ninecloud node; do
+    for rate in $ROOM_RATES; do for RUN_NO in $(seq 1 "$RUNS"); do
+      [ -n "${PAST_KNEE:-}" ] && continue
+      PORT=$(free_port)
+      start_server "$kind" "$PORT"
+      if [ "$kind" = ninecloud ]; then
+        read -r LOADGEN_TOKEN channels < <(python3 bench/channels_setup.py \
+          "http://127.0.0.1:$PORT" "$RUN/server.log" "$ROOMS")
+        export LOADGEN_TOKEN
+      else
+        channels=$NODE_CHANNELS
+      fi
+      measure rooms "$kind" "$rate" "" --protocol channels --channels "$channels" \
+        --clients $((ROOMS * ROOM_CLIENTS)) --senders "$ROOMS" --rate "$rate" \
+        --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null
+      stop_server
+    done
+    [ -z "${PAST_KNEE:-}" ] && ! held rooms "$kind" "" "$rate" && PAST_KNEE=$rate
+    done
+    unset PAST_KNEE
   done
-  [ -z "${PAST_KNEE:-}" ] && ! held persisted "$kind" "$tag" "$rate" && PAST_KNEE=$rate
-  done
-  unset PAST_KNEE
-done
+  unset LOADGEN_TOKEN
+fi
 
-step "scenario 5, busy channels on PostgreSQL: $BUSY_CHANNELS channels, one sender and one listener each, $BUSY_RATES msg/s"
-NODE_BUSY=$(seq -s, 1 "$BUSY_CHANNELS")
-for kind in ninecloud node; do
-  for rate in $BUSY_RATES; do for RUN_NO in $(seq 1 "$RUNS"); do
-    [ -n "${PAST_KNEE:-}" ] && continue
-    PORT=$(free_port)
-    if [ "$kind" = ninecloud ]; then
-      start_server ninecloud "$PORT" DATABASE_URL="$PG_BASE/${PG_DB}_busy"
-      read -r LOADGEN_TOKEN channels < <(python3 bench/channels_setup.py \
-        "http://127.0.0.1:$PORT" "$RUN/server.log" "$BUSY_CHANNELS")
-      export LOADGEN_TOKEN
-    else
-      start_server node "$PORT" PG_URL="$PG_BASE/${PG_DB}_busy_node"
-      channels=$NODE_BUSY
-    fi
-    measure busy "$kind" "$rate" postgres --protocol channels --channels "$channels" \
-      --clients $((BUSY_CHANNELS * 2)) --senders "$BUSY_CHANNELS" --rate "$rate" \
-      --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null
-    stop_server
+if want persisted; then
+  step "scenario 4, persisted chat: $PERSIST_CLIENTS clients, 10 senders, $PERSIST_RATES msg/s"
+  for db in "$PG_DB" "${PG_DB}_node" "${PG_DB}_busy" "${PG_DB}_busy_node"; do
+    psql "$TEST_POSTGRES_URL" -qc "CREATE DATABASE $db" >/dev/null
   done
-  [ -z "${PAST_KNEE:-}" ] && ! held busy "$kind" postgres "$rate" && PAST_KNEE=$rate
+  for store in sqlite postgres mongodb node node-pg; do
+    rates=$PERSIST_RATES
+    [ "$store" = mongodb ] && rates=$MONGO_RATES
+    kind=ninecloud tag=$store
+    case $store in node) kind=node tag= ;; node-pg) kind=node tag=postgres ;; esac
+    for rate in $rates; do for RUN_NO in $(seq 1 "$RUNS"); do
+      [ -n "${PAST_KNEE:-}" ] && continue
+      [ "$store" = mongodb ] && [ "$RUN_NO" -gt 1 ] && continue
+      PORT=$(free_port)
+      case $store in
+        sqlite) start_server ninecloud "$PORT" ;;
+        postgres) start_server ninecloud "$PORT" DATABASE_URL="$PG_BASE/$PG_DB" ;;
+        mongodb) start_server ninecloud "$PORT" \
+          MONGO_DB="mongodb://127.0.0.1:$MONGO_PORT/bench$rate?retryWrites=false" ;;
+        node) start_server node "$PORT" ;;
+        node-pg) start_server node "$PORT" PG_URL="$PG_BASE/${PG_DB}_node" ;;
+      esac
+      measure persisted "$kind" "$rate" "$tag" --protocol nine --clients "$PERSIST_CLIENTS" \
+        --senders 10 --rate "$rate" --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null
+      stop_server
+    done
+    [ -z "${PAST_KNEE:-}" ] && ! held persisted "$kind" "$tag" "$rate" && PAST_KNEE=$rate
+    done
+    unset PAST_KNEE
   done
-  unset PAST_KNEE
-done
-unset LOADGEN_TOKEN
+fi
+
+if want busy; then
+  step "scenario 5, busy channels on PostgreSQL: $BUSY_CHANNELS channels, one sender and one listener each, $BUSY_RATES msg/s"
+  NODE_BUSY=$(seq -s, 1 "$BUSY_CHANNELS")
+  for kind in ninecloud node; do
+    for rate in $BUSY_RATES; do for RUN_NO in $(seq 1 "$RUNS"); do
+      [ -n "${PAST_KNEE:-}" ] && continue
+      PORT=$(free_port)
+      if [ "$kind" = ninecloud ]; then
+        start_server ninecloud "$PORT" DATABASE_URL="$PG_BASE/${PG_DB}_busy"
+        read -r LOADGEN_TOKEN channels < <(python3 bench/channels_setup.py \
+          "http://127.0.0.1:$PORT" "$RUN/server.log" "$BUSY_CHANNELS")
+        export LOADGEN_TOKEN
+      else
+        start_server node "$PORT" PG_URL="$PG_BASE/${PG_DB}_busy_node"
+        channels=$NODE_BUSY
+      fi
+      measure busy "$kind" "$rate" postgres --protocol channels --channels "$channels" \
+        --clients $((BUSY_CHANNELS * 2)) --senders "$BUSY_CHANNELS" --rate "$rate" \
+        --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null
+      stop_server
+    done
+    [ -z "${PAST_KNEE:-}" ] && ! held busy "$kind" postgres "$rate" && PAST_KNEE=$rate
+    done
+    unset PAST_KNEE
+  done
+  unset LOADGEN_TOKEN
+fi
 
 # --- report -----------------------------------------------------------------------------------
+if [ -n "${BENCH_ONLY:-}" ]; then
+  step "results in $OUT (only $BENCH_ONLY: no report)"
+  ls -1 "$OUT"
+  exit 0
+fi
 step "report"
 {
   echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') with \`$COMMAND\`$([ $QUICK = 1 ] && echo ' (quick: small scale, not a result)')."
