@@ -101,6 +101,9 @@ MONGO_PORT=$(free_port)
 secantusd-py --host 127.0.0.1 --port "$MONGO_PORT" --storage-path :memory: >"$RUN/mongo.log" 2>&1 &
 PIDS+=($!)
 wait_port "$MONGO_PORT" SecantusDB "$RUN/mongo.log"
+for db in "$PG_DB" "${PG_DB}_node" "${PG_DB}_busy" "${PG_DB}_busy_node"; do
+  psql "$TEST_POSTGRES_URL" -qc "CREATE DATABASE $db" >/dev/null
+done
 
 # --- servers ----------------------------------------------------------------------------------
 start_server() { # kind, port, extra environment for ninecloud...
@@ -285,9 +288,6 @@ fi
 
 if want persisted; then
   step "scenario 4, persisted chat: $PERSIST_CLIENTS clients, 10 senders, $PERSIST_RATES msg/s"
-  for db in "$PG_DB" "${PG_DB}_node" "${PG_DB}_busy" "${PG_DB}_busy_node"; do
-    psql "$TEST_POSTGRES_URL" -qc "CREATE DATABASE $db" >/dev/null
-  done
   for store in sqlite postgres mongodb node node-pg; do
     rates=$PERSIST_RATES
     [ "$store" = mongodb ] && rates=$MONGO_RATES
