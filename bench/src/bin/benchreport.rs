@@ -473,6 +473,14 @@ fn best_acked(rows: &[Row], server: &str, store: Option<&str>) -> Option<(f64, b
     Some((best, mine.iter().all(|r| r.sustained())))
 }
 
+/// The lowest rate a server was offered (in msg/s).
+fn lowest_offered(rows: &[Row], server: &str, store: Option<&str>) -> Option<f64> {
+    rows.iter()
+        .filter(|r| r.server == server && r.store.as_deref() == store)
+        .filter_map(|r| r.level.parse::<f64>().ok())
+        .reduce(f64::min)
+}
+
 fn shown((v, bound): (f64, bool)) -> String {
     format!("{}{v:.0}", if bound { "≥ " } else { "" })
 }
@@ -500,6 +508,19 @@ fn acked_aim(
             ),
             Some(a.0 >= times * b.0),
         ),
+        // The reference sustained none of its levels: its lowest level offered bounds it.
+        (Some(a), None) if lowest_offered(rows, "node", theirs).is_some() => {
+            let low = lowest_offered(rows, "node", theirs).unwrap_or(f64::INFINITY);
+            bar.add(
+                what,
+                format!(
+                    "{} vs < {low:.0} acked msg/s (the reference sustained none of its levels: more than {})",
+                    shown(a),
+                    ratio(a.0, low)
+                ),
+                Some(a.0 >= times * low),
+            )
+        }
         (a, b) => bar.add(
             what,
             format!(
