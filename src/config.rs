@@ -805,7 +805,7 @@ impl Config {
             history_max,
             write_queue: crate::store::writer::QueueLimits {
                 capacity: positive("CHAT_WRITE_QUEUE", 10_000, "a number of messages")?,
-                batch: positive("CHAT_WRITE_BATCH", 256, "a number of messages")?,
+                batch: write_batch(positive("CHAT_WRITE_BATCH", 1024, "a number of messages")?)?,
             },
         })
     }
@@ -974,6 +974,21 @@ impl Config {
 }
 
 /// The soft limit on open files of this process, where the platform tells.
+/// The most messages one chat-log transaction may hold: a batch is one multi-row INSERT of nine
+/// values a row, and SQLite binds at most 32,766 values in a statement (PostgreSQL and MySQL
+/// 65,535).
+const MAX_WRITE_BATCH: usize = 2048;
+
+fn write_batch(n: usize) -> Result<usize, ConfigError> {
+    if n > MAX_WRITE_BATCH {
+        return Err(ConfigError::new(
+            "CHAT_WRITE_BATCH",
+            format!("must be at most {MAX_WRITE_BATCH} (one transaction's multi-row insert)"),
+        ));
+    }
+    Ok(n)
+}
+
 fn open_file_limit() -> Option<usize> {
     #[cfg(unix)]
     {
@@ -1035,6 +1050,16 @@ mod tests {
         assert_eq!(e.var, "DATABASE_URL");
         let e = load(&[("KAKAO_CLIENT_ID", "abc")]).unwrap_err();
         assert_eq!(e.var, "KAKAO_REDIRECT_URI");
+    }
+
+    #[test]
+    fn a_chat_log_batch_fits_one_insert() {
+        assert_eq!(load(&[]).unwrap().realtime.write_queue.batch, 1024);
+        let c = load(&[("CHAT_WRITE_BATCH", "2048")]).unwrap();
+        assert_eq!(c.realtime.write_queue.batch, 2048);
+        let e = load(&[("CHAT_WRITE_BATCH", "4096")]).unwrap_err();
+        assert_eq!(e.var, "CHAT_WRITE_BATCH");
+        assert!(e.to_string().contains("at most 2048"), "{e}");
     }
 
     #[test]
