@@ -32,8 +32,9 @@
 # aims met or not) and latency.png. The full run also writes BENCHMARKS.md: the report, then
 # bench/analysis.md (the profiles and causes of every shortfall). Nothing here asserts a timing.
 #
-# Settings: BENCH_OUT (results folder), BENCH_ONLY (scenario names, e.g. "rooms"), BENCH_BIN (a folder with ninecloud, loadgen, wsbaseline
-# and benchreport already built), BENCH_PIN=0 (no CPU pinning), and the scale variables below.
+# Settings: BENCH_OUT (results folder), BENCH_ONLY (only these scenarios, e.g. "rooms busy"),
+# BENCH_BIN (a folder with ninecloud, loadgen, wsbaseline and benchreport already built),
+# BENCH_PIN=0 (no CPU pinning), and the scale variables below.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
