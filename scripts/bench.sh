@@ -189,6 +189,19 @@ print(json.dumps(r))
 PY
 }
 
+# The channel ids a channel-dialect run joins, in $channels: N channels made over REST by one
+# account on a fresh ninecloud (its token exported as LOADGEN_TOKEN), or Node's ids 1..N.
+# `channels_for KIND N`
+channels_for() {
+  if [ "$1" = ninecloud ]; then
+    read -r LOADGEN_TOKEN channels < <(python3 bench/channels_setup.py \
+      "http://127.0.0.1:$PORT" "$RUN/server.log" "$2")
+    export LOADGEN_TOKEN
+  else
+    channels=$(seq -s, 1 "$2")
+  fi
+}
+
 # After a level that no run sustained (the benchmark report's rule: every client connected,
 # every message acknowledged and delivered exactly once, p99 ≤ 500 ms), the server is past its
 # knee: higher levels are skipped for it. `held SCENARIO SERVER STORE LEVEL`
@@ -262,19 +275,12 @@ fi
 
 if want rooms; then
   step "scenario 3, many rooms: $ROOMS rooms of $ROOM_CLIENTS clients, one sender each, $ROOM_RATES msg/s"
-  NODE_CHANNELS=$(seq -s, 1 "$ROOMS")
   for kind in ninecloud node; do
     for rate in $ROOM_RATES; do for RUN_NO in $(seq 1 "$RUNS"); do
       [ -n "${PAST_KNEE:-}" ] && continue
       PORT=$(free_port)
       start_server "$kind" "$PORT"
-      if [ "$kind" = ninecloud ]; then
-        read -r LOADGEN_TOKEN channels < <(python3 bench/channels_setup.py \
-          "http://127.0.0.1:$PORT" "$RUN/server.log" "$ROOMS")
-        export LOADGEN_TOKEN
-      else
-        channels=$NODE_CHANNELS
-      fi
+      channels_for "$kind" "$ROOMS"
       measure rooms "$kind" "$rate" "" --protocol channels --channels "$channels" \
         --clients $((ROOMS * ROOM_CLIENTS)) --senders "$ROOMS" --rate "$rate" \
         --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null
@@ -318,20 +324,16 @@ fi
 
 if want busy; then
   step "scenario 5, busy channels on PostgreSQL: $BUSY_CHANNELS channels, one sender and one listener each, $BUSY_RATES msg/s"
-  NODE_BUSY=$(seq -s, 1 "$BUSY_CHANNELS")
   for kind in ninecloud node; do
     for rate in $BUSY_RATES; do for RUN_NO in $(seq 1 "$RUNS"); do
       [ -n "${PAST_KNEE:-}" ] && continue
       PORT=$(free_port)
       if [ "$kind" = ninecloud ]; then
         start_server ninecloud "$PORT" DATABASE_URL="$PG_BASE/${PG_DB}_busy"
-        read -r LOADGEN_TOKEN channels < <(python3 bench/channels_setup.py \
-          "http://127.0.0.1:$PORT" "$RUN/server.log" "$BUSY_CHANNELS")
-        export LOADGEN_TOKEN
       else
         start_server node "$PORT" PG_URL="$PG_BASE/${PG_DB}_busy_node"
-        channels=$NODE_BUSY
       fi
+      channels_for "$kind" "$BUSY_CHANNELS"
       measure busy "$kind" "$rate" postgres --protocol channels --channels "$channels" \
         --clients $((BUSY_CHANNELS * 2)) --senders "$BUSY_CHANNELS" --rate "$rate" \
         --duration "$SECONDS_PER_LEVEL" --drain "$DRAIN" >/dev/null

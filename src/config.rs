@@ -973,7 +973,6 @@ impl Config {
     }
 }
 
-/// The soft limit on open files of this process, where the platform tells.
 /// The most messages one chat-log transaction may hold: a batch is one multi-row INSERT of nine
 /// values a row, and SQLite binds at most 32,766 values in a statement (PostgreSQL and MySQL
 /// 65,535).
@@ -989,6 +988,7 @@ fn write_batch(n: usize) -> Result<usize, ConfigError> {
     Ok(n)
 }
 
+/// The soft limit on open files of this process, where the platform tells.
 fn open_file_limit() -> Option<usize> {
     #[cfg(unix)]
     {

@@ -497,8 +497,9 @@ fn acked_aim(
     match (
         best_acked(rows, "ninecloud", ours),
         best_acked(rows, "node", theirs),
+        lowest_offered(rows, "node", theirs),
     ) {
-        (Some(a), Some(b)) => bar.add(
+        (Some(a), Some(b), _) => bar.add(
             what,
             format!(
                 "{} vs {} acked msg/s ({})",
@@ -509,8 +510,7 @@ fn acked_aim(
             Some(a.0 >= times * b.0),
         ),
         // The reference sustained none of its levels: its lowest level offered bounds it.
-        (Some(a), None) if lowest_offered(rows, "node", theirs).is_some() => {
-            let low = lowest_offered(rows, "node", theirs).unwrap_or(f64::INFINITY);
+        (Some(a), None, Some(low)) => {
             bar.add(
                 what,
                 format!(
@@ -521,7 +521,7 @@ fn acked_aim(
                 Some(a.0 >= times * low),
             )
         }
-        (a, b) => bar.add(
+        (a, b, _) => bar.add(
             what,
             format!(
                 "sustained no level: {}",
