@@ -108,6 +108,7 @@ wait_port "$OPENAI_PORT" "OpenAI-compatible test server" "$RUN_DIR/openai.log"
 step "format and lint"
 cargo fmt --all -- --check || die "cargo fmt --check failed: run cargo fmt --all"
 cargo clippy -q --workspace --all-targets -- -D warnings
+python3 scripts/check_imports.py || die "src/ has an import cycle (scripts/check_imports.py names it)"
 
 step "unit tests"
 cargo test -q --lib --bins

@@ -61,6 +61,9 @@ pub struct Config {
     pub signoff_cancel_window: Duration,
     pub purge_interval: Duration,
     pub auth_rate_limit_per_minute: u32,
+    /// The Everyone's friend REST routes (`/user/*`, `/login`, `/channel/*`) and socket dialect
+    /// (`getMessage`, `enterChannel`); off for a deployment that runs only NINE Cloud.
+    pub everyones_friend: bool,
     pub shutdown_grace: Duration,
     /// Socket.IO rooms shared between instances through Redis (`REDIS_URL`, or
     /// `REDIS_HOST`/`REDIS_PORT`/`REDIS_PASSWORD` as in the original `.env`).
@@ -126,7 +129,7 @@ impl fmt::Debug for AiConfig {
 /// Decoding uploaded images (see `domain::image`).
 #[derive(Clone, Debug)]
 pub struct ImageConfig {
-    pub limits: crate::domain::image::ImageLimits,
+    pub limits: ImageLimits,
     /// Images decoded at the same time (`IMAGE_DECODE_CONCURRENCY`, default: the CPU count);
     /// further uploads wait their turn, so decoding memory is bounded by this × the limits.
     pub concurrency: usize,
@@ -567,6 +570,7 @@ impl Config {
                 20,
                 "a number of requests per minute",
             )?,
+            everyones_friend: v.bool("EVERYONES_FRIEND", true)?,
             shutdown_grace: v.seconds("SHUTDOWN_GRACE", 25)?,
             redis_url: Self::redis(&v)?,
             redis_request_timeout: Duration::from_millis(v.parse(
@@ -612,7 +616,7 @@ impl Config {
     }
 
     fn images(v: &Vars<'_>) -> Result<ImageConfig, ConfigError> {
-        let defaults = crate::domain::image::ImageLimits::default();
+        let defaults = ImageLimits::default();
         let max_pixels: u64 = v.parse(
             "IMAGE_MAX_PIXELS",
             defaults.max_pixels,
@@ -641,7 +645,7 @@ impl Config {
             ));
         }
         Ok(ImageConfig {
-            limits: crate::domain::image::ImageLimits {
+            limits: ImageLimits {
                 max_pixels,
                 profile_max_side,
             },
@@ -1009,6 +1013,25 @@ pub fn redact_url(url: &str) -> String {
             u.to_string()
         }
         _ => url.to_string(),
+    }
+}
+
+/// Bounds on what one upload may make the server decode (`IMAGE_MAX_PIXELS`,
+/// `PROFILE_IMAGE_MAX_SIDE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageLimits {
+    /// Width × height of the largest image decoded; a larger one is refused before its pixels
+    /// are read (a few KB of PNG can claim gigabytes of them).
+    pub max_pixels: u64,
+    pub profile_max_side: u32,
+}
+
+impl Default for ImageLimits {
+    fn default() -> Self {
+        Self {
+            max_pixels: 24_000_000,
+            profile_max_side: 512,
+        }
     }
 }
 

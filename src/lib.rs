@@ -8,7 +8,9 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod hub;
 pub mod jobs;
+pub mod layers;
 pub mod mail;
 pub mod net;
 pub mod oauth;
@@ -16,6 +18,7 @@ pub mod realtime;
 pub mod serve;
 pub mod store;
 pub mod tokens;
+pub mod views;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -261,6 +261,16 @@ where
     }
 }
 
+/// The client's address of a request (see `net::TrustedProxies::client_ip`).
+pub fn client_ip(parts: &axum::http::request::Parts, proxies: &TrustedProxies) -> IpAddr {
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    proxies.client_ip(peer, &parts.headers)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,8 @@ use bytes::Bytes;
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
-use crate::store::objects::{ImageKind, ObjectError};
+pub use crate::config::ImageLimits;
+use crate::store::objects::{ImageKind, ObjectError, ObjectStore};
 
 /// What an uploaded image is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,25 +25,6 @@ pub enum Purpose {
     Drawing,
     /// A profile picture: scaled down to fit `ImageLimits::profile_max_side`.
     Profile,
-}
-
-/// Bounds on what one upload may make the server decode (`IMAGE_MAX_PIXELS`,
-/// `PROFILE_IMAGE_MAX_SIDE`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ImageLimits {
-    /// Width × height of the largest image decoded; a larger one is refused before its pixels
-    /// are read (a few KB of PNG can claim gigabytes of them).
-    pub max_pixels: u64,
-    pub profile_max_side: u32,
-}
-
-impl Default for ImageLimits {
-    fn default() -> Self {
-        Self {
-            max_pixels: 24_000_000,
-            profile_max_side: 512,
-        }
-    }
 }
 
 /// An image that decoded within the limits, re-encoded without metadata.
@@ -181,6 +163,18 @@ fn decode_error(e: image::ImageError, limits: &ImageLimits) -> ObjectError {
 fn encode_error(e: image::ImageError) -> ObjectError {
     // Every decoded colour type has an encoder here; failing is our bug, not the client's.
     ObjectError::Backend(format!("re-encoding an uploaded image: {e}"))
+}
+
+/// Stores a cleaned image under `area` and returns its key and public URL.
+pub async fn store(
+    store: &dyn ObjectStore,
+    area: &str,
+    image: CleanImage,
+) -> Result<(String, String), ObjectError> {
+    let key = crate::store::objects::new_key(area, image.kind);
+    store.put(&key, image.bytes, image.kind.mime).await?;
+    let url = store.url_for(&key);
+    Ok((key, url))
 }
 
 #[cfg(test)]

@@ -14,50 +14,19 @@ use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{Duration as ChronoDuration, NaiveDateTime};
 use futures::StreamExt;
-use serde::Serialize;
 use serde_json::json;
-use utoipa::ToSchema;
 
-use super::diaries::{DIARY_NOT_FOUND, visible_diary};
+use super::diaries::{AdviceJson, DIARY_NOT_FOUND, visible_diary};
 use super::extract::{AuthUser, id_param};
 use crate::advice::{AdviceError, Deltas, DiaryFacts};
 use crate::app::{App, AppState};
-use crate::domain::diary::{instant_of, js_iso, wall_clock};
+use crate::domain::diary::{instant_of, wall_clock};
 use crate::error::{AppError, AppResult};
 use crate::store::advice::{self, Advice, SaveError};
 use crate::store::db::DbError;
-use crate::store::diaries::Diary;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/diary/{id}/advice", post(ask_advice))
-}
-
-/// A diary's advice, as answered and as `GET /diary/detail/{id}` carries it.
-#[derive(Serialize, ToSchema)]
-pub struct AdviceJson {
-    advice: String,
-    /// The provider's model, or `builtin`.
-    model: String,
-    #[serde(rename = "createdAt")]
-    created_at: String,
-}
-
-impl From<Advice> for AdviceJson {
-    fn from(a: Advice) -> Self {
-        AdviceJson {
-            advice: a.advice,
-            model: a.model,
-            created_at: js_iso(a.created_at),
-        }
-    }
-}
-
-/// The advice of a diary for its owner; `None` for anyone else or when never asked.
-pub async fn advice_for(app: &App, d: &Diary, viewer: i64) -> AppResult<Option<AdviceJson>> {
-    if d.user_id != viewer {
-        return Ok(None);
-    }
-    Ok(advice::find(&app.db, d.id).await?.map(AdviceJson::from))
 }
 
 /// Asks for advice on one's diary and keeps it with the diary (asking again replaces it).
@@ -71,13 +40,13 @@ pub async fn advice_for(app: &App, d: &Diary, viewer: i64) -> AppResult<Option<A
         (status = 201, description = "the advice, stored with the diary", content(
             (AdviceJson = "application/json"),
             (String = "text/event-stream", example = "event: delta\ndata: {\"text\":\"오늘 \"}\n\nevent: done\ndata: {\"advice\":\"오늘 …\",\"model\":\"builtin\",\"createdAt\":\"…\"}\n\n"))),
-        (status = 403, body = super::Message, description = "someone else's diary: only its owner may ask"),
-        (status = 404, body = super::Message, description = "존재하지 않는 일기입니다"),
-        (status = 409, body = super::Message, description = "advice for this user is being generated already"),
-        (status = 429, body = super::Message, description = "AI_DAILY_LIMIT answers today already (Retry-After: until midnight)"),
-        (status = 502, body = super::Message, description = "the provider is unreachable, refused the request (401, 403, 404) or sent something unreadable"),
-        (status = 503, body = super::Message, description = "the provider's rate limit (its 429)"),
-        (status = 504, body = super::Message, description = "the provider did not answer within AI_TIMEOUT")))]
+        (status = 403, body = super::reply::Message, description = "someone else's diary: only its owner may ask"),
+        (status = 404, body = super::reply::Message, description = "존재하지 않는 일기입니다"),
+        (status = 409, body = super::reply::Message, description = "advice for this user is being generated already"),
+        (status = 429, body = super::reply::Message, description = "AI_DAILY_LIMIT answers today already (Retry-After: until midnight)"),
+        (status = 502, body = super::reply::Message, description = "the provider is unreachable, refused the request (401, 403, 404) or sent something unreadable"),
+        (status = 503, body = super::reply::Message, description = "the provider's rate limit (its 429)"),
+        (status = 504, body = super::reply::Message, description = "the provider did not answer within AI_TIMEOUT")))]
 #[tracing::instrument(skip_all)]
 pub async fn ask_advice(
     State(app): State<AppState>,

@@ -12,11 +12,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{AuthUser, JsonBody, query};
-use super::{Message, message};
+use super::reply::{Message, message};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::store::channels::{self as store, Channel};
 use crate::store::messages::{ChatMessage, Cursor};
+use crate::views::ChannelView;
 
 const MAX_NAME_CHARS: usize = 50;
 const MAX_PAGE: i64 = 100;
@@ -36,46 +37,6 @@ pub fn router() -> Router<AppState> {
             post(join_channel).delete(unjoin_channel),
         )
         .route("/channels/{id}/messages", get(channel_messages))
-}
-
-/// A channel as clients see it.
-#[derive(Serialize, ToSchema, Debug)]
-#[serde(rename_all = "camelCase")]
-pub struct ChannelView {
-    pub id: i64,
-    pub name: String,
-    /// `null` for the lobby.
-    pub owner_id: Option<i64>,
-    pub lobby: bool,
-    /// The Socket.IO room of the channel (`room:lobby`, `room:<id>`).
-    pub room: String,
-    /// Users who joined it as a favourite.
-    pub members: i64,
-    /// Signed-in users with a socket in its room, on every instance.
-    pub online: usize,
-    pub created_at: String,
-}
-
-impl ChannelView {
-    pub fn new(c: &Channel, members: i64, online: usize) -> Self {
-        ChannelView {
-            id: c.id,
-            name: c.name.clone(),
-            owner_id: c.owner_id,
-            lobby: c.is_lobby,
-            room: if c.is_lobby {
-                crate::realtime::LOBBY_ROOM.to_string()
-            } else {
-                format!("room:{}", c.id)
-            },
-            members,
-            online,
-            created_at: c
-                .created_at
-                .and_utc()
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        }
-    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -135,9 +96,20 @@ pub struct LogQuery {
     limit: Option<usize>,
 }
 
-fn channel_id(raw: &str) -> AppResult<i64> {
-    raw.parse()
-        .map_err(|_| AppError::bad_request("channel id must be a number"))
+/// A channel id from the path: the number, or the channel's uuid (Everyone's friend's id).
+async fn channel_id(state: &AppState, raw: &str) -> AppResult<i64> {
+    if let Ok(id) = raw.parse() {
+        return Ok(id);
+    }
+    if uuid::Uuid::parse_str(raw).is_err() {
+        return Err(AppError::bad_request(
+            "channel id must be a number or a channel's uuid",
+        ));
+    }
+    store::find_by_uuid(&state.db, &raw.to_ascii_lowercase())
+        .await?
+        .map(|c| c.id)
+        .ok_or_else(|| AppError::not_found("unknown channel"))
 }
 
 fn channel_name(body: &NameBody) -> AppResult<String> {
@@ -230,7 +202,16 @@ pub async fn create_channel(
     JsonBody(body): JsonBody<NameBody>,
 ) -> AppResult<impl IntoResponse> {
     let name = channel_name(&body)?;
-    let channel = store::create(&state.db, &name, user.id).await?;
+    let channel = store::create(
+        &state.db,
+        store::NewChannel {
+            name: &name,
+            intro: "",
+            description: None,
+            owner: Some(user.id),
+        },
+    )
+    .await?;
     store::add_member(&state.db, channel.id, user.id).await?;
     Ok((
         StatusCode::CREATED,
@@ -241,7 +222,7 @@ pub async fn create_channel(
 }
 
 #[utoipa::path(get, path = "/channels/{id}", tag = "channels", security(("bearer" = [])),
-    params(("id" = i64, Path, minimum = 1, description = "channel id")),
+    params(("id" = String, Path, description = "channel id, or the channel's uuid")),
     responses((status = 200, body = ChannelAnswer), (status = 400, body = Message), (status = 404, body = Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn get_channel(
@@ -249,14 +230,14 @@ pub async fn get_channel(
     _user: AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<ChannelAnswer>> {
-    let id = channel_id(&id)?;
+    let id = channel_id(&state, &id).await?;
     Ok(Json(ChannelAnswer {
         channel: view(&state, id).await?,
     }))
 }
 
 #[utoipa::path(patch, path = "/channels/{id}", tag = "channels", request_body = NameBody, security(("bearer" = [])),
-    params(("id" = i64, Path, minimum = 1, description = "channel id")),
+    params(("id" = String, Path, description = "channel id, or the channel's uuid")),
     responses((status = 200, body = ChannelAnswer), (status = 400, body = Message),
               (status = 403, body = Message, description = "not the owner, or the lobby"), (status = 404, body = Message)))]
 #[tracing::instrument(skip_all)]
@@ -266,7 +247,7 @@ pub async fn rename_channel(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<NameBody>,
 ) -> AppResult<Json<ChannelAnswer>> {
-    let id = channel_id(&id)?;
+    let id = channel_id(&state, &id).await?;
     let channel = found(&state, id).await?;
     owned_by(&channel, user.id)?;
     let name = channel_name(&body)?;
@@ -281,7 +262,7 @@ pub async fn rename_channel(
 
 /// Deletes the channel with its chat log; its sockets get `channel:deleted`.
 #[utoipa::path(delete, path = "/channels/{id}", tag = "channels", security(("bearer" = [])),
-    params(("id" = i64, Path, minimum = 1, description = "channel id")),
+    params(("id" = String, Path, description = "channel id, or the channel's uuid")),
     responses((status = 200, body = Message), (status = 403, body = Message), (status = 404, body = Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn delete_channel(
@@ -289,7 +270,7 @@ pub async fn delete_channel(
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<Message>> {
-    let id = channel_id(&id)?;
+    let id = channel_id(&state, &id).await?;
     let channel = found(&state, id).await?;
     owned_by(&channel, user.id)?;
     // The log first: if that fails the channel is still there to retry on.
@@ -317,7 +298,7 @@ pub async fn joined_channels(
 
 /// Adds the channel to the caller's favourites (201; 200 when it already was one).
 #[utoipa::path(post, path = "/channels/{id}/join", tag = "channels", security(("bearer" = [])),
-    params(("id" = i64, Path, minimum = 1, description = "channel id")),
+    params(("id" = String, Path, description = "channel id, or the channel's uuid")),
     responses((status = 201, body = ChannelAnswer), (status = 200, body = ChannelAnswer, description = "already joined"),
               (status = 404, body = Message)))]
 #[tracing::instrument(skip_all)]
@@ -326,7 +307,7 @@ pub async fn join_channel(
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<impl IntoResponse> {
-    let id = channel_id(&id)?;
+    let id = channel_id(&state, &id).await?;
     found(&state, id).await?;
     let added = store::add_member(&state.db, id, user.id).await?;
     let status = if added {
@@ -344,7 +325,7 @@ pub async fn join_channel(
 
 /// Removes the channel from the caller's favourites.
 #[utoipa::path(delete, path = "/channels/{id}/join", tag = "channels", security(("bearer" = [])),
-    params(("id" = i64, Path, minimum = 1, description = "channel id")),
+    params(("id" = String, Path, description = "channel id, or the channel's uuid")),
     responses((status = 200, body = Message), (status = 404, body = Message, description = "unknown channel or not joined")))]
 #[tracing::instrument(skip_all)]
 pub async fn unjoin_channel(
@@ -352,7 +333,7 @@ pub async fn unjoin_channel(
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<Message>> {
-    let id = channel_id(&id)?;
+    let id = channel_id(&state, &id).await?;
     found(&state, id).await?;
     if !store::remove_member(&state.db, id, user.id).await? {
         return Err(AppError::not_found("you had not joined this channel"));
@@ -362,7 +343,7 @@ pub async fn unjoin_channel(
 
 /// A page of the channel's chat log, oldest first: the newest messages, those before a
 /// sequence number (scrolling back), or those after one (catching up).
-#[utoipa::path(get, path = "/channels/{id}/messages", tag = "channels", params(("id" = i64, Path, minimum = 1, description = "channel id"), LogQuery),
+#[utoipa::path(get, path = "/channels/{id}/messages", tag = "channels", params(("id" = String, Path, description = "channel id, or the channel's uuid"), LogQuery),
     security(("bearer" = [])),
     responses((status = 200, body = MessagePage), (status = 400, body = Message), (status = 404, body = Message)))]
 #[tracing::instrument(skip_all)]
@@ -372,7 +353,7 @@ pub async fn channel_messages(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Json<MessagePage>> {
-    let id = channel_id(&id)?;
+    let id = channel_id(&state, &id).await?;
     let q: LogQuery = query(raw)?;
     found(&state, id).await?;
     let cfg = &state.config.realtime;

@@ -210,7 +210,7 @@ async fn visible_reply(
 #[utoipa::path(post, path = "/diary/detail/comment/{id}", tag = "comments", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1, description = "diaryId")), request_body = CommentBody,
     responses((status = 201, description = "댓글이 등록되었습니다 (with the comment in `data`)"),
-              (status = 400, body = super::Message), (status = 404, body = super::Message, description = "존재하지 않는 일기입니다")))]
+              (status = 400, body = super::reply::Message), (status = 404, body = super::reply::Message, description = "존재하지 않는 일기입니다")))]
 #[tracing::instrument(skip_all)]
 pub async fn add_comment(
     State(app): State<AppState>,
@@ -236,7 +236,7 @@ pub async fn add_comment(
 /// The diary's comments, newest first, each with its author's name and picture.
 #[utoipa::path(get, path = "/diary/detail/comment/{id}", tag = "comments", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1, description = "diaryId")),
-    responses((status = 200, body = CommentList), (status = 404, body = super::Message)))]
+    responses((status = 200, body = CommentList), (status = 404, body = super::reply::Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn list_comments(
     State(app): State<AppState>,
@@ -257,8 +257,8 @@ pub async fn list_comments(
 #[utoipa::path(patch, path = "/diary/detail/comment/{id}", tag = "comments", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1, description = "commentId")), request_body = CommentBody,
     responses((status = 201, description = "`{\"message\":\"댓글 수정 완료\",\"meesage\":\"댓글 수정 완료\"}`: the original's misspelt key is kept beside the right one"),
-              (status = 400, body = super::Message), (status = 403, body = super::Message, description = "수정 권한이 없습니다"),
-              (status = 404, body = super::Message, description = "존재하지 않는 댓글입니다")))]
+              (status = 400, body = super::reply::Message), (status = 403, body = super::reply::Message, description = "수정 권한이 없습니다"),
+              (status = 404, body = super::reply::Message, description = "존재하지 않는 댓글입니다")))]
 #[tracing::instrument(skip_all)]
 pub async fn edit_comment(
     State(app): State<AppState>,
@@ -282,9 +282,9 @@ pub async fn edit_comment(
 /// Deletes a comment (its author, or the diary's owner) with its replies.
 #[utoipa::path(delete, path = "/diary/detail/comment/{id}", tag = "comments", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1, description = "commentId")),
-    responses((status = 201, body = super::Message, description = "댓글 삭제 완료"),
-              (status = 403, body = super::Message, description = "삭제 권한이 없습니다"),
-              (status = 404, body = super::Message, description = "댓글이 존재하지 않습니다")))]
+    responses((status = 201, body = super::reply::Message, description = "댓글 삭제 완료"),
+              (status = 403, body = super::reply::Message, description = "삭제 권한이 없습니다"),
+              (status = 404, body = super::reply::Message, description = "댓글이 존재하지 않습니다")))]
 #[tracing::instrument(skip_all)]
 pub async fn delete_comment(
     State(app): State<AppState>,
@@ -297,14 +297,14 @@ pub async fn delete_comment(
     diaries::delete_comment(&app.db, id)
         .await
         .map_err(|e| gone(e, COMMENT_GONE))?;
-    Ok((StatusCode::CREATED, super::message("댓글 삭제 완료")))
+    Ok((StatusCode::CREATED, super::reply::message("댓글 삭제 완료")))
 }
 
 /// Replies to a comment of the diary.
 #[utoipa::path(post, path = "/diary/detail/secondaryComment/{diary_id}/{id}", tag = "comments", security(("bearer" = [])),
     params(("diary_id" = i64, Path, minimum = 1, description = "diaryId"), ("id" = i64, Path, minimum = 1, description = "commentId")), request_body = CommentBody,
     responses((status = 201, description = "대댓글이 등록되었습니다 (with the reply in `data`)"),
-              (status = 400, body = super::Message), (status = 404, body = super::Message, description = "존재하지 않는 댓글입니다")))]
+              (status = 400, body = super::reply::Message), (status = 404, body = super::reply::Message, description = "존재하지 않는 댓글입니다")))]
 #[tracing::instrument(skip_all)]
 pub async fn add_reply(
     State(app): State<AppState>,
@@ -333,7 +333,7 @@ pub async fn add_reply(
 /// The diary's replies, newest first; `CommentId` says which comment each answers.
 #[utoipa::path(get, path = "/diary/detail/secondaryComment/{id}", tag = "comments", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1, description = "diaryId")),
-    responses((status = 200, body = ReplyList), (status = 404, body = super::Message)))]
+    responses((status = 200, body = ReplyList), (status = 404, body = super::reply::Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn list_replies(
     State(app): State<AppState>,
@@ -354,9 +354,9 @@ pub async fn list_replies(
 /// the original handler read but its route never had.
 #[utoipa::path(patch, path = "/diary/detail/secondaryComment/{diary_id}/{id}", tag = "comments", security(("bearer" = [])),
     params(("diary_id" = i64, Path, minimum = 1, description = "diaryId"), ("id" = i64, Path, minimum = 1, description = "secondaryCommentId")), request_body = CommentBody,
-    responses((status = 201, body = super::Message, description = "대댓글 수정 완료"),
-              (status = 400, body = super::Message), (status = 403, body = super::Message, description = "수정 권한이 없습니다"),
-              (status = 404, body = super::Message, description = "존재하지 않는 댓글입니다")))]
+    responses((status = 201, body = super::reply::Message, description = "대댓글 수정 완료"),
+              (status = 400, body = super::reply::Message), (status = 403, body = super::reply::Message, description = "수정 권한이 없습니다"),
+              (status = 404, body = super::reply::Message, description = "존재하지 않는 댓글입니다")))]
 #[tracing::instrument(skip_all)]
 pub async fn edit_reply(
     State(app): State<AppState>,
@@ -375,15 +375,18 @@ pub async fn edit_reply(
     diaries::update_reply(&app.db, id, &content, app.clock.now())
         .await
         .map_err(|e| gone(e, COMMENT_NOT_FOUND))?;
-    Ok((StatusCode::CREATED, super::message("대댓글 수정 완료")))
+    Ok((
+        StatusCode::CREATED,
+        super::reply::message("대댓글 수정 완료"),
+    ))
 }
 
 /// Deletes a reply (its author, or the diary's owner).
 #[utoipa::path(delete, path = "/diary/detail/secondaryComment/{id}", tag = "comments", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1, description = "secondaryCommentId")),
-    responses((status = 201, body = super::Message, description = "대댓글 삭제 완료"),
-              (status = 403, body = super::Message, description = "삭제 권한이 없습니다"),
-              (status = 404, body = super::Message, description = "댓글이 존재하지 않습니다")))]
+    responses((status = 201, body = super::reply::Message, description = "대댓글 삭제 완료"),
+              (status = 403, body = super::reply::Message, description = "삭제 권한이 없습니다"),
+              (status = 404, body = super::reply::Message, description = "댓글이 존재하지 않습니다")))]
 #[tracing::instrument(skip_all)]
 pub async fn delete_reply(
     State(app): State<AppState>,
@@ -396,5 +399,8 @@ pub async fn delete_reply(
     diaries::delete_reply(&app.db, id)
         .await
         .map_err(|e| gone(e, COMMENT_GONE))?;
-    Ok((StatusCode::CREATED, super::message("대댓글 삭제 완료")))
+    Ok((
+        StatusCode::CREATED,
+        super::reply::message("대댓글 삭제 완료"),
+    ))
 }

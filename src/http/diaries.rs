@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{AuthUser, JsonBody, id_param, query};
-use super::users::{drain, multipart_error, not_multipart, read_upload};
+use super::multipart::{drain, multipart_error, not_multipart, read_upload};
 use crate::app::{App, AppState};
 use crate::domain::diary::{
     self, DiaryInput, calendar_label, cursor_instant, js_iso, month_bounds, reference_date,
@@ -30,6 +30,7 @@ use crate::domain::field_error;
 use crate::domain::image::Purpose;
 use crate::error::{AppError, AppResult};
 use crate::store::accounts::User;
+use crate::store::advice::{self as advice_store, Advice};
 use crate::store::db::DbError;
 use crate::store::diaries::{self, Author, Diary, DiaryFilter, Like, NewDiary};
 use crate::store::objects;
@@ -210,7 +211,7 @@ pub struct DetailAnswer {
     like: Option<LikeJson>,
     /// The AI advice on this diary, for its owner only; `null` until asked
     /// (`POST /diary/{id}/advice`) and for everyone else.
-    advice: Option<super::advice::AdviceJson>,
+    advice: Option<AdviceJson>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -234,6 +235,36 @@ fn diary_answer(app: &App, message: &str, d: Diary) -> Json<DiaryAnswer> {
 }
 
 /// The diary if `user` may see it: theirs, or public. Anything else is "not there", so a private
+/// A diary's advice, as answered and as `GET /diary/detail/{id}` carries it.
+#[derive(Serialize, ToSchema)]
+pub struct AdviceJson {
+    advice: String,
+    /// The provider's model, or `builtin`.
+    model: String,
+    #[serde(rename = "createdAt")]
+    created_at: String,
+}
+
+impl From<Advice> for AdviceJson {
+    fn from(a: Advice) -> Self {
+        AdviceJson {
+            advice: a.advice,
+            model: a.model,
+            created_at: js_iso(a.created_at),
+        }
+    }
+}
+
+/// The advice of a diary for its owner; `None` for anyone else or when never asked.
+pub async fn advice_for(app: &App, d: &Diary, viewer: i64) -> AppResult<Option<AdviceJson>> {
+    if d.user_id != viewer {
+        return Ok(None);
+    }
+    Ok(advice_store::find(&app.db, d.id)
+        .await?
+        .map(AdviceJson::from))
+}
+
 /// diary's existence is not given away.
 pub async fn visible_diary(app: &App, id: i64, user: &User, missing: &str) -> AppResult<Diary> {
     diaries::find(&app.db, id)
@@ -245,7 +276,7 @@ pub async fn visible_diary(app: &App, id: i64, user: &User, missing: &str) -> Ap
 /// The diary's month as a calendar: one slot per day, including the last.
 #[utoipa::path(get, path = "/diary/calendar/{year}/{month}", tag = "diary", security(("bearer" = [])),
     params(("year" = i32, Path, minimum = 1, maximum = 9999), ("month" = u32, Path, minimum = 1, maximum = 12, description = "1–12, unpadded as the front end sends it")),
-    responses((status = 200, body = CalendarAnswer), (status = 400, body = super::Message), (status = 401, body = super::Message)))]
+    responses((status = 200, body = CalendarAnswer), (status = 400, body = super::reply::Message), (status = 401, body = super::reply::Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn calendar(
     State(app): State<AppState>,
@@ -277,7 +308,7 @@ pub async fn calendar(
 /// viewer and diary within `DIARY_VIEW_WINDOW`.
 #[utoipa::path(get, path = "/diary/detail/{id}", tag = "diary", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1, description = "diaryId")),
-    responses((status = 200, body = DetailAnswer), (status = 404, body = super::Message, description = "존재하지 않는 일기입니다 (also for someone else's private diary)")))]
+    responses((status = 200, body = DetailAnswer), (status = 404, body = super::reply::Message, description = "존재하지 않는 일기입니다 (also for someone else's private diary)")))]
 #[tracing::instrument(skip_all)]
 pub async fn detail(
     State(app): State<AppState>,
@@ -293,7 +324,7 @@ pub async fn detail(
         }
     }
     let like = diaries::find_like(&app.db, id, user.id).await?;
-    let advice = super::advice::advice_for(&app, &d, user.id).await?;
+    let advice = advice_for(&app, &d, user.id).await?;
     Ok(Json(DetailAnswer {
         data: diary_json(&app, d, None),
         like: like.map(LikeJson::from),
@@ -307,8 +338,8 @@ pub async fn detail(
 #[utoipa::path(post, path = "/diary/posting", tag = "diary", security(("bearer" = [])),
     request_body(content_type = "multipart/form-data", content = DiaryForm),
     responses((status = 201, body = DiaryAnswer, description = "다이어리 등록 완료"),
-              (status = 400, body = super::Message), (status = 409, body = super::Message, description = "오늘은 이미 작성한 글이 있습니다.  수정하시겠습니까?"),
-              (status = 413, body = super::Message)))]
+              (status = 400, body = super::reply::Message), (status = 409, body = super::reply::Message, description = "오늘은 이미 작성한 글이 있습니다.  수정하시겠습니까?"),
+              (status = 413, body = super::reply::Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn post_diary(
     State(app): State<AppState>,
@@ -372,7 +403,7 @@ pub async fn post_diary(
         return Err(AppError::conflict(DAY_TAKEN));
     }
     let stored = match image {
-        Some(clean) => Some(objects::store_image(&*app.objects, "diaries", clean).await?),
+        Some(clean) => Some(crate::domain::image::store(&*app.objects, "diaries", clean).await?),
         None => None,
     };
     let inserted = diaries::insert(
@@ -464,8 +495,8 @@ pub struct EditBody {
 /// Changes the content and the visibility of one's diary.
 #[utoipa::path(patch, path = "/diary/edit/{id}", tag = "diary", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1, description = "diaryId")), request_body = EditBody,
-    responses((status = 201, body = DiaryAnswer, description = "다이어리 수정 완료"), (status = 400, body = super::Message),
-              (status = 404, body = super::Message, description = "작성된 일기가 없습니다")))]
+    responses((status = 201, body = DiaryAnswer, description = "다이어리 수정 완료"), (status = 400, body = super::reply::Message),
+              (status = 404, body = super::reply::Message, description = "작성된 일기가 없습니다")))]
 #[tracing::instrument(skip_all)]
 pub async fn edit_diary(
     State(app): State<AppState>,
@@ -509,8 +540,8 @@ pub async fn edit_diary(
 /// Deletes one's diary with its likes, comments, replies and drawing.
 #[utoipa::path(delete, path = "/diary/delete/{id}", tag = "diary", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1, description = "diaryId")),
-    responses((status = 201, body = super::Message, description = "삭제 완료"),
-              (status = 404, body = super::Message, description = "삭제하려는 일기가 존재하지 않습니다")))]
+    responses((status = 201, body = super::reply::Message, description = "삭제 완료"),
+              (status = 404, body = super::reply::Message, description = "삭제하려는 일기가 존재하지 않습니다")))]
 #[tracing::instrument(skip_all)]
 pub async fn delete_diary(
     State(app): State<AppState>,
@@ -522,7 +553,7 @@ pub async fn delete_diary(
         .await?
         .ok_or_else(|| AppError::not_found(NOTHING_TO_DELETE))?;
     objects::forget_image(&*app.objects, gone.image.as_deref()).await;
-    Ok((StatusCode::CREATED, super::message("삭제 완료")))
+    Ok((StatusCode::CREATED, super::reply::message("삭제 완료")))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -574,7 +605,7 @@ fn list_json(app: &App, rows: Vec<(Diary, Author)>) -> Json<DiaryList> {
 /// The community feed: public diaries of the two months up to the reference day, newest first,
 /// each with its author.
 #[utoipa::path(get, path = "/feeds", tag = "diary", params(FeedQuery),
-    responses((status = 200, body = DiaryList), (status = 400, body = super::Message)))]
+    responses((status = 200, body = DiaryList), (status = 400, body = super::reply::Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn feeds(
     State(app): State<AppState>,
@@ -603,7 +634,7 @@ pub async fn feeds(
 /// One's own diaries, newest first: of the month containing `date`, or all of them (before
 /// `lastCreatedAt`).
 #[utoipa::path(get, path = "/feeds/mydiaries", tag = "diary", security(("bearer" = [])), params(FeedQuery),
-    responses((status = 200, body = DiaryList), (status = 400, body = super::Message)))]
+    responses((status = 200, body = DiaryList), (status = 400, body = super::reply::Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn my_diaries(
     State(app): State<AppState>,
@@ -634,7 +665,7 @@ pub async fn my_diaries(
     params(("id" = i64, Path, minimum = 1, description = "diaryId")),
     responses((status = 201, body = DiaryAnswer, description = "좋아요가 추가되었습니다"),
               (status = 200, body = DiaryAnswer, description = "좋아요가 취소되었습니다"),
-              (status = 404, body = super::Message, description = "해당하는 일기가 없습니다")))]
+              (status = 404, body = super::reply::Message, description = "해당하는 일기가 없습니다")))]
 #[tracing::instrument(skip_all)]
 pub async fn toggle_like(
     State(app): State<AppState>,

@@ -1,9 +1,9 @@
 //! Extractors whose failures are `AppError`s (JSON `{message}`), never axum's plain-text ones.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, header, request::Parts};
 use serde::de::DeserializeOwned;
 
@@ -145,18 +145,11 @@ impl FromRequestParts<AppState> for ClientIp {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        Ok(ClientIp(client_ip(parts, &state.config.proxies)))
+        Ok(ClientIp(crate::net::client_ip(
+            parts,
+            &state.config.proxies,
+        )))
     }
-}
-
-/// The client's address of a request (see `net::TrustedProxies::client_ip`).
-pub fn client_ip(parts: &Parts, proxies: &crate::net::TrustedProxies) -> IpAddr {
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    proxies.client_ip(peer, &parts.headers)
 }
 
 #[cfg(test)]

@@ -73,7 +73,7 @@ pub struct StatsAnswer {
 /// mood, and the writing streaks.
 #[utoipa::path(get, path = "/diary/stats/{year}/{month}", tag = "diary", security(("bearer" = [])),
     params(("year" = i32, Path, minimum = 1, maximum = 9999), ("month" = u32, Path, minimum = 1, maximum = 12)),
-    responses((status = 200, body = StatsAnswer), (status = 400, body = super::Message)))]
+    responses((status = 200, body = StatsAnswer), (status = 400, body = super::reply::Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn month_stats(
     State(app): State<AppState>,
@@ -246,7 +246,7 @@ fn to_csv(rows: &[ExportedDiary]) -> AppResult<Vec<u8>> {
 /// (UTF-8 with a byte-order mark, so spreadsheet programs read the Hangul right).
 #[utoipa::path(get, path = "/diary/export", tag = "diary", security(("bearer" = [])), params(ExportQuery),
     responses((status = 200, description = "an attachment: ninecloud-diaries.json or ninecloud-diaries.csv"),
-              (status = 400, body = super::Message)))]
+              (status = 400, body = super::reply::Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn export(
     State(app): State<AppState>,

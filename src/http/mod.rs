@@ -7,42 +7,28 @@ pub mod channels;
 pub mod comments;
 pub mod diaries;
 pub mod docs;
+pub mod everyones_friend;
 pub mod extract;
 pub mod health;
 pub mod insights;
 pub mod linger;
+pub mod multipart;
 pub mod oauth;
+pub mod reply;
 pub mod users;
 
-use std::time::Duration;
-
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Method, Uri, header};
+use axum::http::{HeaderValue, Method, Uri, header};
 use axum::response::IntoResponse;
-use axum::{Json, Router};
-use serde::Serialize;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::config::ObjectStoreConfig;
 use crate::error::AppError;
-
-/// The body of most answers: `{"message": "..."}`.
-#[derive(Serialize, ToSchema)]
-pub struct Message {
-    pub message: String,
-}
-
-pub fn message(text: impl Into<String>) -> Json<Message> {
-    Json(Message {
-        message: text.into(),
-    })
-}
 
 pub fn router(state: AppState) -> Router {
     let cfg = &state.config;
@@ -56,6 +42,9 @@ pub fn router(state: AppState) -> Router {
         .merge(insights::router())
         .merge(comments::router())
         .merge(docs::router());
+    if cfg.everyones_friend {
+        api = api.merge(everyones_friend::router());
+    }
     if let ObjectStoreConfig::Local { dir } = &cfg.objects {
         // Stored files are images to embed, never pages: a polyglot (an image header with HTML
         // behind it) opened directly runs nothing and is downloaded, not shown.
@@ -82,57 +71,6 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-/// The usual security headers, on every answer (REST and Socket.IO alike; applied around both
-/// in `realtime::attach`). No CSP here: Swagger UI at /api-docs runs scripts; uploads get theirs.
-pub fn security_headers(router: Router) -> Router {
-    [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
-    ]
-    .into_iter()
-    .fold(router, |r, (name, value)| {
-        r.layer(SetResponseHeaderLayer::if_not_present(
-            name,
-            HeaderValue::from_static(value),
-        ))
-    })
-}
-
-/// CORS for the REST routes and the Socket.IO long-polling requests alike (applied around both
-/// by `realtime::attach`). Credentials are allowed, so origins are listed, never `*`.
-pub fn cors(origins: &[String]) -> CorsLayer {
-    let allow = if origins.iter().any(|o| o == "*") {
-        // Credentials rule out a literal '*': echo whatever origin asks.
-        AllowOrigin::mirror_request()
-    } else {
-        AllowOrigin::list(
-            origins
-                .iter()
-                .filter_map(|o| HeaderValue::from_str(o).ok())
-                .collect::<Vec<_>>(),
-        )
-    };
-    CorsLayer::new()
-        .allow_origin(allow)
-        .allow_credentials(true)
-        .allow_methods([
-            Method::GET,
-            Method::HEAD,
-            Method::PUT,
-            Method::PATCH,
-            Method::POST,
-            Method::DELETE,
-        ])
-        .allow_headers(AllowHeaders::mirror_request())
-        // The front end reads its tokens from these two response headers (contract §1.2).
-        .expose_headers([
-            header::AUTHORIZATION,
-            HeaderName::from_static(users::REFRESH_HEADER),
-        ])
-        .max_age(Duration::from_secs(600))
 }
 
 async fn not_found(method: Method, uri: Uri) -> AppError {

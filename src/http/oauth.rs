@@ -11,8 +11,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::extract::JsonBody;
-use super::users::session_headers;
-use super::{Message, message};
+use super::reply::{Message, message};
+use super::users::{release_unverified, session_headers};
 use crate::app::AppState;
 use crate::config::Provider;
 use crate::domain::{Email, Username, required};
@@ -90,7 +90,15 @@ pub async fn social_callback(
     let email = Email::parse("email", &profile.email)
         .map_err(|_| AppError::bad_request("소셜 계정의 이메일 주소가 올바르지 않습니다."))?;
 
-    let (user, created) = match accounts::find_user_by_email(&app.db, email.as_str()).await? {
+    let existing = match accounts::find_user_by_email(&app.db, email.as_str()).await? {
+        // The provider proved the address: an unverified account lets go of it.
+        Some(u) if u.is_unverified() => {
+            release_unverified(app, &u).await?;
+            None
+        }
+        other => other,
+    };
+    let (user, created) = match existing {
         Some(u) => (u, false),
         None => {
             let fallback = format!("{}{}", provider.name(), &profile.subject);

@@ -15,17 +15,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{AuthUser, ClientIp, JsonBody};
-use super::{Message, message};
+use super::multipart::{drain, multipart_error, not_multipart, read_upload};
+use super::reply::{Message, message};
 use crate::app::{App, AppState};
 use crate::domain::image::Purpose;
 use crate::domain::{Email, Password, Username, required};
 use crate::error::{AppError, AppResult};
 use crate::store::accounts::{self, NewUser, PublicUser, User};
 use crate::store::db::{DbError, now};
-use crate::store::objects::{self, ObjectError};
+use crate::store::objects::{self};
 use crate::tokens::{TokenError, hash_token};
 
-pub const REFRESH_HEADER: &str = "refreshtoken";
+pub use crate::layers::REFRESH_HEADER;
 pub const EMAIL_TAKEN: &str = "이미 가입된 이메일 입니다.";
 const BAD_REFRESH: &str = "비정상적인 접근입니다. 다시 로그인 하세요";
 
@@ -165,7 +166,7 @@ fn limit(app: &App, scope: &str, key: &str) -> AppResult<()> {
         .map_err(AppError::too_many_requests)
 }
 
-async fn hash_password(password: &str) -> AppResult<String> {
+pub async fn hash_password(password: &str) -> AppResult<String> {
     let p = password.to_string();
     tokio::task::spawn_blocking(move || bcrypt::hash(p, 10))
         .await
@@ -174,7 +175,7 @@ async fn hash_password(password: &str) -> AppResult<String> {
 }
 
 /// bcrypt check off the async threads; any hash that is not bcrypt simply does not match.
-async fn password_matches(password: &str, hash: &str) -> AppResult<bool> {
+pub async fn password_matches(password: &str, hash: &str) -> AppResult<bool> {
     let (p, h) = (password.to_string(), hash.to_string());
     tokio::task::spawn_blocking(move || bcrypt::verify(p, &h).unwrap_or(false))
         .await
@@ -205,6 +206,24 @@ fn access_header(app: &App, user: &User) -> AppResult<HeaderMap> {
     Ok(headers)
 }
 
+/// An Everyone's friend account (no address proved) that tries NINE Cloud's sign-in.
+pub const UNVERIFIED_SIGNIN: &str = "이메일 인증이 필요한 계정입니다. 회원가입에서 이메일을 인증하면 NINE Cloud에서도 로그인할 수 있습니다.";
+
+/// Someone proved the address of an unverified account (a sign-up code, a social login): the
+/// account lets go of the address, its tokens are revoked and its sockets disconnected.
+pub async fn release_unverified(app: &App, user: &User) -> AppResult<()> {
+    if accounts::release_address(&app.db, user.id).await? {
+        tracing::info!(
+            user = user.id,
+            "an unverified account let go of a proved address"
+        );
+        if let Some(hub) = app.hub() {
+            hub.disconnect_user(user.id).await;
+        }
+    }
+    Ok(())
+}
+
 fn new_signup_code() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
@@ -229,9 +248,10 @@ pub async fn signup(
     limit(app, "signup", &ip.to_string())?;
     let (email, _, _) = parse_new_account(&body.email, &body.password, &body.username)?;
     limit(app, "signup-email", email.as_str())?;
+    // An unverified (Everyone's friend) account holds no claim on its address.
     if accounts::find_user_by_email(&app.db, email.as_str())
         .await?
-        .is_some()
+        .is_some_and(|u| !u.is_unverified())
     {
         return Err(AppError::forbidden(EMAIL_TAKEN));
     }
@@ -287,6 +307,31 @@ pub async fn complete_signup(
         return Err(expired());
     }
     let hash = hash_password(password.as_str()).await?;
+    if let Some(existing) = accounts::find_user_by_email(&app.db, email.as_str()).await?
+        && existing.is_unverified()
+    {
+        // The address is proved now. Its unverified account becomes this one when the
+        // person also knows its password; otherwise it lets go of the address.
+        if password_matches(password.as_str(), &existing.password_hash).await?
+            && accounts::verify_account(&app.db, existing.id, username.as_str(), &hash, "Common")
+                .await?
+        {
+            if let Some(hub) = app.hub() {
+                hub.disconnect_user(existing.id).await;
+            }
+            let user = accounts::find_user(&app.db, existing.id)
+                .await?
+                .ok_or_else(|| AppError::forbidden(EMAIL_TAKEN))?;
+            return Ok((
+                StatusCode::CREATED,
+                Json(SignupComplete {
+                    message: format!("{}님, 회원가입이 완료되었습니다.", user.username),
+                    data: PublicUser::from(&user),
+                }),
+            ));
+        }
+        release_unverified(app, &existing).await?;
+    }
     let t = now();
     let user = accounts::insert_user(
         &app.db,
@@ -336,6 +381,9 @@ pub async fn signin(
         .ok_or_else(|| AppError::bad_request("존재하지 않는 email입니다."))?;
     if !password_matches(password, &user.password_hash).await? {
         return Err(AppError::bad_request("비밀번호가 일치하지 않습니다."));
+    }
+    if user.is_unverified() {
+        return Err(AppError::bad_request(UNVERIFIED_SIGNIN));
     }
     if user.deletion_due_at.is_some() {
         // The owner proved who they are: for a few minutes they may cancel the deletion.
@@ -454,48 +502,6 @@ pub async fn my_info(AuthUser(user): AuthUser) -> Json<MyInfo> {
     })
 }
 
-/// Reads a multipart file field into memory, refusing more than `max` bytes.
-pub async fn read_upload(
-    mut field: axum::extract::multipart::Field<'_>,
-    max: usize,
-) -> AppResult<bytes::Bytes> {
-    let mut buf = bytes::BytesMut::new();
-    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-        if buf.len() + chunk.len() > max {
-            // Read the rest of the file so the client hears the 413 instead of a reset.
-            while let Ok(Some(_)) = field.chunk().await {}
-            return Err(ObjectError::TooLarge { limit: max }.into());
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf.freeze())
-}
-
-/// Reads and discards what is left of a refused form, so that the client, still sending, gets
-/// the answer rather than a reset connection. Bounded by the body limit.
-pub async fn drain(form: &mut Multipart) {
-    while let Ok(Some(mut field)) = form.next_field().await {
-        while let Ok(Some(_)) = field.chunk().await {}
-    }
-}
-
-pub fn not_multipart(_: MultipartRejection) -> AppError {
-    AppError::bad_request("multipart/form-data 형식으로 보내야 합니다.")
-}
-
-pub fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError {
-    if crate::net::is_body_timeout(&e) {
-        crate::http::extract::body_timeout()
-    } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::payload_too_large("요청 본문이 너무 큽니다.")
-    } else {
-        AppError::bad_request(format!(
-            "multipart 본문을 읽을 수 없습니다: {}",
-            e.body_text()
-        ))
-    }
-}
-
 /// Changes the nickname and, when a file comes in `image`, the profile picture.
 #[utoipa::path(patch, path = "/myInfo/editmyInfo", tag = "users", security(("bearer" = [])),
     request_body(content_type = "multipart/form-data", content = ProfileForm),
@@ -532,7 +538,7 @@ pub async fn edit_my_info(
     let new_image = match image {
         Some(bytes) => {
             let clean = app.images.clean(bytes, Purpose::Profile).await?;
-            Some(objects::store_image(&*app.objects, "profiles", clean).await?)
+            Some(crate::domain::image::store(&*app.objects, "profiles", clean).await?)
         }
         None => None,
     };

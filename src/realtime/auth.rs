@@ -9,29 +9,9 @@
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{SocketRef, State, TryData};
 
-use super::Ctx;
+use super::core::{Ctx, Identity};
 use crate::store::accounts;
 use crate::tokens::TokenError;
-
-#[derive(Clone, Debug)]
-pub enum Identity {
-    User { id: i64, username: String },
-    Guest,
-}
-
-impl Identity {
-    pub fn user(&self) -> Option<(i64, &str)> {
-        match self {
-            Identity::User { id, username } => Some((*id, username)),
-            Identity::Guest => None,
-        }
-    }
-}
-
-/// The room every socket of one user is in, so presence can list users across instances.
-pub fn user_room(id: i64) -> String {
-    format!("user:{id}")
-}
 
 /// A refused handshake; the text is what the client's `connect_error` carries.
 #[derive(Debug)]

@@ -19,12 +19,10 @@ use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 
-use super::Ctx;
-use super::auth::Identity;
-use super::chat::{self, fail, ok, user_sender};
-use crate::http::channels::ChannelView;
+use super::core::{self, ChannelRef, Ctx, Dialect, Identity, fail, ok, user_sender};
 use crate::store::channels::{self as store, Channel};
 use crate::store::messages::{Cursor, LogPage, NewMessage};
+use crate::views::ChannelView;
 
 pub fn register<A: Adapter>(socket: &SocketRef<A>) {
     socket.on("channel:join", join::<A>);
@@ -39,7 +37,7 @@ const MAX_CLIENT_ID: usize = 64;
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct JoinRequest {
-    channel_id: i64,
+    channel_id: ChannelRef,
     since: Option<i64>,
     limit: Option<usize>,
 }
@@ -47,13 +45,13 @@ struct JoinRequest {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ChannelRequest {
-    channel_id: i64,
+    channel_id: ChannelRef,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SendRequest {
-    channel_id: i64,
+    channel_id: ChannelRef,
     text: Value,
     client_id: Option<String>,
 }
@@ -61,7 +59,7 @@ struct SendRequest {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TypingRequest {
-    channel_id: i64,
+    channel_id: ChannelRef,
     #[serde(default = "yes")]
     typing: bool,
 }
@@ -73,7 +71,7 @@ fn yes() -> bool {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct HistoryRequest {
-    channel_id: i64,
+    channel_id: ChannelRef,
     since: Option<i64>,
     before: Option<i64>,
     limit: Option<usize>,
@@ -121,7 +119,7 @@ fn in_room<A: Adapter>(socket: &SocketRef<A>, room: &str) -> bool {
 }
 
 fn reply<A: Adapter>(ack: AckSender<A>, result: Result<Value, String>) {
-    chat::answer(
+    core::answer(
         ack,
         &match result {
             Ok(v) => ok(v),
@@ -151,7 +149,7 @@ async fn read_log(
 
 /// `{userId, username}` of everyone online in the channel, on any instance.
 async fn online_list<A: Adapter>(io: &SocketIo<A>, ctx: &Ctx, channel: i64) -> Value {
-    let ids = chat::online_users(io, &ctx.room(channel)).await;
+    let ids = core::online_users(io, ctx, channel).await;
     let names = store::usernames(&ctx.app.db, &ids)
         .await
         .unwrap_or_default();
@@ -163,28 +161,6 @@ async fn online_list<A: Adapter>(io: &SocketIo<A>, ctx: &Ctx, channel: i64) -> V
     )
 }
 
-/// Tells the others in the channel that a user came or went.
-pub async fn announce<A: Adapter>(
-    socket: &SocketRef<A>,
-    ctx: &Ctx,
-    channel: i64,
-    user: i64,
-    username: &str,
-    status: &str,
-) {
-    let room = ctx.room(channel);
-    let payload =
-        json!({ "channelId": channel, "userId": user, "username": username, "status": status });
-    chat::broadcast(
-        socket.to(room.clone()),
-        ctx,
-        &room,
-        "channel:presence",
-        &payload,
-    )
-    .await;
-}
-
 async fn join<A: Adapter>(
     socket: SocketRef<A>,
     io: SocketIo<A>,
@@ -192,13 +168,14 @@ async fn join<A: Adapter>(
     TryData(data): TryData<Value>,
     ack: AckSender<A>,
 ) {
+    core::speaks(&socket, Dialect::Channels);
     let result = async {
         let req: JoinRequest = parse(data)?;
         let (user, username) = signed_in(&socket)?;
-        let channel = existing(&ctx, req.channel_id).await?;
+        let channel = existing(&ctx, core::resolve(&ctx, &req.channel_id).await?).await?;
         let room = ctx.room(channel.id);
         if !in_room(&socket, &room) {
-            chat::check_presence(&socket)?;
+            core::check_presence(&socket)?;
         }
         // Into the room first, then read the log: a message stored in between arrives both
         // live and in the answer (clients keep one per sequence number), never in neither.
@@ -213,7 +190,7 @@ async fn join<A: Adapter>(
             .await
             .unwrap_or_default();
         if !was_in {
-            announce(&socket, &ctx, channel.id, user, &username, "join").await;
+            core::announce(&socket, &ctx, channel.id, user, &username, "join").await;
         }
         let online = online_list(&io, &ctx, channel.id).await;
         let members = store::member_count(&ctx.app.db, channel.id)
@@ -239,20 +216,22 @@ async fn leave<A: Adapter>(
     TryData(data): TryData<Value>,
     ack: AckSender<A>,
 ) {
+    core::speaks(&socket, Dialect::Channels);
     let result = async {
         let req: ChannelRequest = parse(data)?;
         let (user, username) = signed_in(&socket)?;
-        let room = ctx.room(req.channel_id);
+        let channel_id = core::resolve(&ctx, &req.channel_id).await?;
+        let room = ctx.room(channel_id);
         if !in_room(&socket, &room) {
             return Err("you are not in this channel".to_string());
         }
-        chat::check_presence(&socket)?;
+        core::check_presence(&socket)?;
         socket.leave(room);
-        if !chat::online_users(&io, &ctx.room(req.channel_id))
+        if !core::online_users(&io, &ctx, channel_id)
             .await
             .contains(&user)
         {
-            announce(&socket, &ctx, req.channel_id, user, &username, "leave").await;
+            core::announce(&socket, &ctx, channel_id, user, &username, "leave").await;
         }
         Ok(json!({}))
     }
@@ -267,10 +246,11 @@ async fn send<A: Adapter>(
     TryData(data): TryData<Value>,
     ack: AckSender<A>,
 ) {
+    core::speaks(&socket, Dialect::Channels);
     let result = async {
         let req: SendRequest = parse(data)?;
         let (user, username) = signed_in(&socket)?;
-        let text = chat::message_text(Some(&req.text), ctx.app.config.realtime.max_message_chars)?;
+        let text = core::message_text(Some(&req.text), ctx.app.config.realtime.max_message_chars)?;
         if let Some(cid) = &req.client_id
             && (cid.is_empty() || cid.chars().count() > MAX_CLIENT_ID)
         {
@@ -278,15 +258,17 @@ async fn send<A: Adapter>(
                 "\"clientId\" must be 1 to {MAX_CLIENT_ID} characters"
             ));
         }
-        if !in_room(&socket, &ctx.room(req.channel_id)) {
+        let channel_id = core::resolve(&ctx, &req.channel_id).await?;
+        if !in_room(&socket, &ctx.room(channel_id)) {
             return Err("join the channel (channel:join) before sending to it".to_string());
         }
-        chat::check_rate(&socket, &ctx)?;
-        let appended = chat::post(
+        core::check_rate(&socket, &ctx)?;
+        let appended = core::post(
             &io,
             &ctx,
+            &socket,
             NewMessage {
-                channel_id: req.channel_id,
+                channel_id,
                 user_id: Some(user),
                 nickname: username,
                 text,
@@ -313,16 +295,18 @@ async fn typing<A: Adapter>(
     TryData(data): TryData<Value>,
     ack: AckSender<A>,
 ) {
+    core::speaks(&socket, Dialect::Channels);
     let result = async {
         let req: TypingRequest = parse(data)?;
         let (user, username) = signed_in(&socket)?;
-        let room = ctx.room(req.channel_id);
+        let channel_id = core::resolve(&ctx, &req.channel_id).await?;
+        let room = ctx.room(channel_id);
         if !in_room(&socket, &room) {
             return Err("join the channel (channel:join) first".to_string());
         }
-        chat::check_typing(&socket, &ctx, req.channel_id)?;
+        core::check_typing(&socket, &ctx, channel_id)?;
         let payload = json!({
-            "channelId": req.channel_id,
+            "channelId": channel_id,
             "userId": user,
             "username": username,
             "typing": req.typing,
@@ -346,10 +330,11 @@ async fn history<A: Adapter>(
     TryData(data): TryData<Value>,
     ack: AckSender<A>,
 ) {
+    core::speaks(&socket, Dialect::Channels);
     let result = async {
         let req: HistoryRequest = parse(data)?;
         signed_in(&socket)?;
-        let channel = existing(&ctx, req.channel_id).await?;
+        let channel = existing(&ctx, core::resolve(&ctx, &req.channel_id).await?).await?;
         let cursor = Cursor::from_bounds(req.since, req.before)
             .map_err(|_| "give either \"since\" or \"before\", not both".to_string())?;
         let page = read_log(&ctx, channel.id, cursor, req.limit).await?;
@@ -357,30 +342,4 @@ async fn history<A: Adapter>(
     }
     .await;
     reply(ack, result);
-}
-
-/// Leaves every room, then tells each channel the user left if no other socket of theirs is
-/// still in it (on any instance).
-pub async fn on_disconnect<A: Adapter>(socket: &SocketRef<A>, io: &SocketIo<A>, ctx: &Ctx) {
-    let Some(Identity::User { id, username }) = socket.extensions.get::<Identity>() else {
-        return;
-    };
-    let rooms = socket.rooms();
-    socket.leave_all();
-    for room in rooms.iter().filter_map(|r| r.strip_prefix("room:")) {
-        let channel = if room == "lobby" {
-            ctx.app.lobby_id
-        } else {
-            match room.parse() {
-                Ok(c) => c,
-                Err(_) => continue,
-            }
-        };
-        if !chat::online_users(io, &ctx.room(channel))
-            .await
-            .contains(&id)
-        {
-            announce(socket, ctx, channel, id, &username, "leave").await;
-        }
-    }
 }

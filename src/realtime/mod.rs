@@ -13,11 +13,12 @@
 
 pub mod auth;
 pub mod channels;
-pub mod chat;
-pub mod legacy;
+pub mod core;
+pub mod everyones_friend;
+pub mod nine_cloud;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 use async_trait::async_trait;
@@ -25,7 +26,6 @@ use axum::Router;
 use axum::extract::OriginalUri;
 use axum::http::header::{HeaderMap, HeaderName, HeaderValue};
 use axum::http::{Request, Uri};
-use serde::Serialize;
 use socketioxide::SocketIo;
 use socketioxide::adapter::{Adapter, LocalAdapter};
 use socketioxide::extract::{SocketRef, State};
@@ -34,77 +34,12 @@ use socketioxide_redis::drivers::redis::redis_client;
 use socketioxide_redis::{RedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 
 use crate::app::App;
+use crate::hub::{Hub, StatsSnapshot};
 
-/// The room of the lobby channel, which every signed-in socket joins on connect.
-pub const LOBBY_ROOM: &str = "room:lobby";
-/// The sockets that speak the NINE Cloud dialect (every guest, and whoever sends `login`).
-pub const LEGACY_ROOM: &str = "nine:lobby";
+use self::core::{Ctx, FRIEND_LOBBY_ROOM, Identity, LEGACY_ROOM, LOBBY_ROOM, Shared, Stats};
+
 /// The path prefix the NINE Cloud client uses (`path: '/community/chat/socket.io'`).
 const LEGACY_PREFIX: &str = "/community/chat/";
-
-/// What the socket handlers share, given to socketioxide as its state.
-#[derive(Clone)]
-pub struct Ctx(pub Arc<Shared>);
-
-pub struct Shared {
-    pub app: Arc<App>,
-    pub stats: Stats,
-    pub limits: chat::ChatLimits,
-}
-
-impl std::ops::Deref for Ctx {
-    type Target = Shared;
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
-impl Ctx {
-    /// The room of a channel.
-    pub fn room(&self, channel: i64) -> String {
-        if channel == self.app.lobby_id {
-            LOBBY_ROOM.to_string()
-        } else {
-            format!("room:{channel}")
-        }
-    }
-}
-
-/// Counters, read by `/health`.
-#[derive(Default)]
-pub struct Stats {
-    pub connected: AtomicU64,
-    pub messages: AtomicU64,
-    /// Packets a broadcast could not queue for a socket (its buffer was full or it was gone).
-    pub dropped: AtomicU64,
-}
-
-#[derive(Serialize, Clone, Copy, Debug, utoipa::ToSchema)]
-pub struct StatsSnapshot {
-    /// Sockets connected to this instance.
-    pub connected: u64,
-    /// Chat messages stored and broadcast by this instance since it started.
-    pub messages: u64,
-    /// Packets slow or vanished clients missed (they recover by sequence number).
-    pub dropped: u64,
-}
-
-/// What the REST side may ask of the socket server.
-#[async_trait]
-pub trait Hub: Send + Sync {
-    /// Ids of the signed-in users with a socket in the channel's room, on any instance.
-    async fn online_users(&self, channel: i64) -> Vec<i64>;
-    /// Tells the channel's sockets about a rename.
-    async fn channel_updated(&self, channel: i64, payload: serde_json::Value);
-    /// Tells the channel's sockets it is gone and takes them out of its room.
-    async fn channel_deleted(&self, channel: i64);
-    /// Closes every socket's transport (without a Socket.IO disconnect packet), so clients
-    /// reconnect at once, to another instance behind the load balancer.
-    async fn close_all(&self);
-    /// Disconnects every socket of the user, on every instance (their token was revoked).
-    async fn disconnect_user(&self, user: i64);
-    fn stats(&self) -> StatsSnapshot;
-}
 
 struct SocketHub<A: Adapter> {
     io: SocketIo<A>,
@@ -114,11 +49,11 @@ struct SocketHub<A: Adapter> {
 #[async_trait]
 impl<A: Adapter> Hub for SocketHub<A> {
     async fn online_users(&self, channel: i64) -> Vec<i64> {
-        chat::online_users(&self.io, &self.ctx.room(channel)).await
+        self::core::online_users(&self.io, &self.ctx, channel).await
     }
 
     async fn channel_updated(&self, channel: i64, payload: serde_json::Value) {
-        chat::emit_to(
+        self::core::emit_to(
             &self.io,
             &self.ctx,
             self.ctx.room(channel),
@@ -130,7 +65,7 @@ impl<A: Adapter> Hub for SocketHub<A> {
 
     async fn channel_deleted(&self, channel: i64) {
         let room = self.ctx.room(channel);
-        chat::emit_to(
+        self::core::emit_to(
             &self.io,
             &self.ctx,
             room.clone(),
@@ -148,7 +83,7 @@ impl<A: Adapter> Hub for SocketHub<A> {
     }
 
     async fn disconnect_user(&self, user: i64) {
-        if let Err(e) = self.io.to(auth::user_room(user)).disconnect().await {
+        if let Err(e) = self.io.to(self::core::user_room(user)).disconnect().await {
             tracing::warn!(user, error = %e, "could not disconnect a revoked user's sockets");
         }
     }
@@ -169,8 +104,9 @@ pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
     let cfg = &app.config.realtime;
     let ctx = Ctx(Arc::new(Shared {
         app: app.clone(),
+        uuids: Default::default(),
         stats: Stats::default(),
-        limits: chat::ChatLimits::new(cfg),
+        limits: self::core::ChatLimits::new(cfg),
     }));
     let quiet = Arc::downgrade(&ctx.0);
     tokio::spawn(async move {
@@ -227,8 +163,8 @@ pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
         }
     };
     // One CORS layer around REST and Socket.IO: browsers long-poll across origins too.
-    let router = router.layer(crate::http::cors(&app.config.cors_origins));
-    let router = crate::http::security_headers(router);
+    let router = router.layer(crate::layers::cors(&app.config.cors_origins));
+    let router = crate::layers::security_headers(router);
     let gate = Gate {
         sessions: crate::net::Slots::new(
             "Socket.IO sessions",
@@ -273,7 +209,7 @@ async fn socket_gate(
         .is_some_and(|q| url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "sid"));
     if !has_sid {
         let (parts, body) = req.into_parts();
-        let ip = crate::http::extract::client_ip(&parts, &gate.proxies);
+        let ip = crate::net::client_ip(&parts, &gate.proxies);
         let slot = match gate.sessions.acquire(Some(ip)) {
             Ok(slot) => slot,
             Err(full) => {
@@ -386,15 +322,20 @@ async fn install<A: Adapter>(
     socket: SocketRef<A>,
     State(ctx): State<Ctx>,
 ) -> Result<(), std::convert::Infallible> {
-    match socket.extensions.get::<auth::Identity>() {
-        Some(auth::Identity::User { id, .. }) => {
-            socket.join([LOBBY_ROOM.to_string(), auth::user_room(id)]);
+    match socket.extensions.get::<Identity>() {
+        Some(Identity::User { id, .. }) => {
+            socket.join([LOBBY_ROOM.to_string(), self::core::user_room(id)]);
         }
         _ => socket.join(LEGACY_ROOM),
     }
-    chat::install_rate_limit(&socket, &ctx);
-    legacy::register(&socket);
+    self::core::install_rate_limit(&socket, &ctx);
+    nine_cloud::register(&socket);
     channels::register(&socket);
+    if ctx.app.config.everyones_friend {
+        // Its clients send no handshake: every socket starts in its lobby.
+        socket.join(FRIEND_LOBBY_ROOM);
+        everyones_friend::register(&socket);
+    }
     socket.on_disconnect(on_disconnect::<A>);
     ctx.stats.connected.fetch_add(1, Ordering::Relaxed);
     Ok(())
@@ -402,15 +343,15 @@ async fn install<A: Adapter>(
 
 /// After CONNECT: tell the lobby a signed-in user arrived.
 async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(ctx): State<Ctx>) {
-    if let Some(auth::Identity::User { id, username }) = socket.extensions.get::<auth::Identity>() {
-        channels::announce(&socket, &ctx, ctx.app.lobby_id, id, &username, "join").await;
+    if let Some(Identity::User { id, username }) = socket.extensions.get::<Identity>() {
+        self::core::announce(&socket, &ctx, ctx.app.lobby_id, id, &username, "join").await;
     }
 }
 
 async fn on_disconnect<A: Adapter>(socket: SocketRef<A>, io: SocketIo<A>, State(ctx): State<Ctx>) {
     ctx.stats.connected.fetch_sub(1, Ordering::Relaxed);
-    legacy::on_disconnect(&socket, &ctx).await;
-    channels::on_disconnect(&socket, &io, &ctx).await;
+    nine_cloud::on_disconnect(&socket, &ctx).await;
+    self::core::leave_all(&socket, &io, &ctx).await;
 }
 
 #[cfg(test)]

@@ -53,9 +53,18 @@ impl From<&User> for PublicUser {
     }
 }
 
+/// `user_type` of an account made through Everyone's friend's `/user/create`, which proves no
+/// e-mail address: it holds no claim on its address (see `release_address`).
+pub const UNVERIFIED: &str = "Unverified";
+
 impl User {
     pub fn is_common(&self) -> bool {
         self.user_type == "Common"
+    }
+
+    /// Made through Everyone's friend without proving its e-mail address.
+    pub fn is_unverified(&self) -> bool {
+        self.user_type == UNVERIFIED
     }
 }
 
@@ -175,6 +184,111 @@ pub async fn set_deletion(db: &Db, id: i64, due: Option<NaiveDateTime>) -> DbRes
             .execute(conn)
             .await?;
         Ok(())
+    })
+}
+
+/// Everyone's friend's `PUT /user/update`: a new password and, when given, nickname; every
+/// token issued so far is revoked in the same statement.
+pub async fn update_account(
+    db: &Db,
+    id: i64,
+    password_hash: &str,
+    username: Option<&str>,
+) -> DbResult<()> {
+    let t = now();
+    with_conn!(db, |conn| {
+        let n = match username {
+            Some(name) => {
+                diesel::update(users::table.find(id))
+                    .set((
+                        users::password_hash.eq(password_hash),
+                        users::username.eq(name),
+                        users::token_generation.eq(users::token_generation + 1),
+                        users::updated_at.eq(t),
+                    ))
+                    .execute(conn)
+                    .await?
+            }
+            None => {
+                diesel::update(users::table.find(id))
+                    .set((
+                        users::password_hash.eq(password_hash),
+                        users::token_generation.eq(users::token_generation + 1),
+                        users::updated_at.eq(t),
+                    ))
+                    .execute(conn)
+                    .await?
+            }
+        };
+        one_row(n)
+    })
+}
+
+/// An unverified account whose owner has now proved the address (and its old password): it
+/// becomes an ordinary account in place, keeping its channels and history. Only while it is
+/// still unverified; `false` when another request changed it first.
+pub async fn verify_account(
+    db: &Db,
+    id: i64,
+    username: &str,
+    password_hash: &str,
+    user_type: &str,
+) -> DbResult<bool> {
+    let t = now();
+    with_conn!(db, |conn| {
+        let n = diesel::update(
+            users::table
+                .filter(users::id.eq(id))
+                .filter(users::user_type.eq(UNVERIFIED)),
+        )
+        .set((
+            users::username.eq(username),
+            users::password_hash.eq(password_hash),
+            users::user_type.eq(user_type),
+            users::token_generation.eq(users::token_generation + 1),
+            users::updated_at.eq(t),
+        ))
+        .execute(conn)
+        .await?;
+        Ok(n > 0)
+    })
+}
+
+/// Someone proved the address an unverified account was made with: the account lets go of it
+/// (its e-mail becomes `unverified-<id>@released.invalid`, which nobody can sign in with) and
+/// every token it had is revoked. Its channels and messages stay with it. Only while it is
+/// still unverified; `false` when it was not.
+pub async fn release_address(db: &Db, id: i64) -> DbResult<bool> {
+    let t = now();
+    let placeholder = format!("unverified-{id}@released.invalid");
+    with_conn!(db, |conn| {
+        let n = diesel::update(
+            users::table
+                .filter(users::id.eq(id))
+                .filter(users::user_type.eq(UNVERIFIED)),
+        )
+        .set((
+            users::email.eq(&placeholder),
+            users::token_generation.eq(users::token_generation + 1),
+            users::updated_at.eq(t),
+        ))
+        .execute(conn)
+        .await?;
+        if n > 0 {
+            diesel::delete(refresh_tokens::table.filter(refresh_tokens::user_id.eq(id)))
+                .execute(conn)
+                .await?;
+        }
+        Ok(n > 0)
+    })
+}
+
+/// Deletes the account now (Everyone's friend's `DELETE /user/delete`); the foreign keys take
+/// what it owns with it. `false` when it was gone already.
+pub async fn delete_user(db: &Db, id: i64) -> DbResult<bool> {
+    with_conn!(db, |conn| {
+        let n = diesel::delete(users::table.find(id)).execute(conn).await?;
+        Ok(n > 0)
     })
 }
 

@@ -19,6 +19,20 @@ pub struct Channel {
     pub last_seq: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The public id Everyone's friend names the channel (and its room) by.
+    pub uuid: String,
+    /// Everyone's friend's one-line introduction (empty for channels made as `/channels`).
+    pub intro: String,
+    pub description: Option<String>,
+}
+
+/// What a new channel is made of.
+pub struct NewChannel<'a> {
+    pub name: &'a str,
+    pub intro: &'a str,
+    pub description: Option<&'a str>,
+    /// `None` for a channel made without an account (Everyone's friend, anonymous).
+    pub owner: Option<i64>,
 }
 
 /// A page of channels with each one's number of members (users who joined it as a favourite).
@@ -49,29 +63,62 @@ pub async fn find(db: &Db, id: i64) -> DbResult<Option<Channel>> {
     })
 }
 
-pub async fn create(db: &Db, name: &str, owner: i64) -> DbResult<Channel> {
-    let t = now();
+/// A channel by its id or, for a client that names it so, its uuid.
+pub async fn find_by_uuid(db: &Db, uuid: &str) -> DbResult<Option<Channel>> {
     with_conn!(db, |conn| {
-        // Read back by owner and time: no RETURNING on MySQL, and names are not unique.
+        Ok(channels::table
+            .filter(channels::uuid.eq(uuid))
+            .select(Channel::as_select())
+            .first(conn)
+            .await
+            .optional()?)
+    })
+}
+
+pub async fn create(db: &Db, new: NewChannel<'_>) -> DbResult<Channel> {
+    let t = now();
+    let uuid = uuid::Uuid::new_v4().to_string();
+    with_conn!(db, |conn| {
+        // Read back by its uuid: no RETURNING on MySQL.
         diesel::insert_into(channels::table)
             .values((
-                channels::name.eq(name),
-                channels::owner_id.eq(owner),
+                channels::name.eq(new.name),
+                channels::owner_id.eq(new.owner),
                 channels::is_lobby.eq(false),
                 channels::last_seq.eq(0),
                 channels::created_at.eq(t),
                 channels::updated_at.eq(t),
+                channels::uuid.eq(&uuid),
+                channels::intro.eq(new.intro),
+                channels::description.eq(new.description),
             ))
             .execute(conn)
             .await?;
         Ok(channels::table
-            .filter(channels::owner_id.eq(owner))
-            .filter(channels::created_at.eq(t))
-            .filter(channels::name.eq(name))
-            .order(channels::id.desc())
+            .filter(channels::uuid.eq(&uuid))
             .select(Channel::as_select())
             .first(conn)
             .await?)
+    })
+}
+
+/// Every channel but the lobby, oldest first, at most `limit`.
+pub async fn all_but_lobby(db: &Db, offset: i64, limit: i64) -> DbResult<(Vec<Channel>, i64)> {
+    with_conn!(db, |conn| {
+        let list = channels::table
+            .filter(channels::is_lobby.eq(false))
+            .order(channels::id.asc())
+            .offset(offset)
+            .limit(limit)
+            .select(Channel::as_select())
+            .load(conn)
+            .await?;
+        let total: i64 = channels::table
+            .filter(channels::is_lobby.eq(false))
+            .count()
+            .get_result(conn)
+            .await?;
+        Ok((list, total))
     })
 }
 
@@ -146,7 +193,12 @@ pub async fn page(db: &Db, offset: i64, limit: i64) -> DbResult<ChannelPage> {
 }
 
 pub async fn joined_by(db: &Db, user: i64) -> DbResult<Vec<(Channel, i64)>> {
-    let list = with_conn!(db, |conn| {
+    with_counts(db, joined_list(db, user).await?).await
+}
+
+/// The user's joined channels in the order joined, without counts.
+pub async fn joined_list(db: &Db, user: i64) -> DbResult<Vec<Channel>> {
+    with_conn!(db, |conn| {
         Ok::<_, DbError>(
             channels::table
                 .inner_join(channel_members::table)
@@ -156,8 +208,7 @@ pub async fn joined_by(db: &Db, user: i64) -> DbResult<Vec<(Channel, i64)>> {
                 .load(conn)
                 .await?,
         )
-    })?;
-    with_counts(db, list).await
+    })
 }
 
 pub async fn one_with_count(db: &Db, id: i64) -> DbResult<Option<(Channel, i64)>> {

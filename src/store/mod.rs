@@ -6,6 +6,7 @@ pub mod advice;
 pub mod channels;
 pub mod db;
 pub mod diaries;
+pub mod log;
 pub mod messages;
 pub mod objects;
 pub mod schema;

@@ -11,7 +11,6 @@ use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 
 use crate::config::ObjectStoreConfig;
-use crate::domain::image::CleanImage;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectError {
@@ -49,18 +48,6 @@ pub trait ObjectStore: Send + Sync {
 pub struct ImageKind {
     pub extension: &'static str,
     pub mime: &'static str,
-}
-
-/// Stores a cleaned image under `area` and returns its key and public URL.
-pub async fn store_image(
-    store: &dyn ObjectStore,
-    area: &str,
-    image: CleanImage,
-) -> Result<(String, String), ObjectError> {
-    let key = new_key(area, image.kind);
-    store.put(&key, image.bytes, image.kind.mime).await?;
-    let url = store.url_for(&key);
-    Ok((key, url))
 }
 
 /// Deletes an image we stored, given the URL we handed out; any other URL (a provider's

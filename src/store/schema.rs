@@ -48,6 +48,9 @@ diesel::table! {
         last_seq -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        uuid -> Text,
+        intro -> Text,
+        description -> Nullable<Text>,
     }
 }
 

@@ -26,7 +26,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use super::db::{DbError, DbResult};
-use super::messages::{Appended, ChatMessage, NewMessage};
+use super::log::{Appended, ChatMessage, NewMessage};
 
 /// One message as a batch holds it: what was sent, with the id and time it is stored under.
 pub struct Pending {
@@ -167,8 +167,8 @@ impl Queue {
         let (reply, answer) = oneshot::channel();
         let pending = Pending {
             new,
-            id: super::messages::new_id(),
-            created: super::messages::stamp(),
+            id: super::log::new_id(),
+            created: super::log::stamp(),
         };
         self.tx.try_send((pending, reply)).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => {
@@ -413,7 +413,7 @@ mod tests {
                 sender: sender.into(),
                 client_id: client.map(str::to_string),
             },
-            id: super::super::messages::new_id(),
+            id: super::super::log::new_id(),
             created: Utc::now(),
         }
     }

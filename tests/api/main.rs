@@ -7,6 +7,7 @@ mod chat_log;
 mod chat_log_writes;
 mod connections;
 mod diary;
+mod everyones_friend;
 mod helpers;
 mod oauth;
 mod operations;

@@ -1,9 +1,10 @@
-//! What both dialects share: storing a message before broadcasting it, the per-socket rate
-//! limit, text rules, counted broadcasts and online lists.
+//! The realtime core every dialect shares: who is on a socket (`Identity`), the handlers'
+//! state (`Ctx`), rooms, storing a message before broadcasting it to every dialect's room,
+//! the per-sender rate limits, text rules, counted broadcasts, online lists and presence.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde::Serialize;
@@ -15,9 +16,175 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef};
 use socketioxide::operators::BroadcastOperators;
 
-use super::{Ctx, LEGACY_ROOM};
+use crate::app::App;
 use crate::store::db::DbError;
 use crate::store::messages::{Appended, ChatMessage, NewMessage};
+
+/// The room of the lobby channel, which every signed-in socket joins on connect.
+pub use crate::views::LOBBY_ROOM;
+/// The sockets that speak the NINE Cloud dialect (every guest, and whoever sends `login`).
+pub const LEGACY_ROOM: &str = "nine:lobby";
+
+#[derive(Clone, Debug)]
+pub enum Identity {
+    User { id: i64, username: String },
+    Guest,
+}
+
+impl Identity {
+    pub fn user(&self) -> Option<(i64, &str)> {
+        match self {
+            Identity::User { id, username } => Some((*id, username)),
+            Identity::Guest => None,
+        }
+    }
+}
+
+/// The room every socket of one user is in, so presence can list users across instances.
+pub fn user_room(id: i64) -> String {
+    format!("user:{id}")
+}
+
+/// What the socket handlers share, given to socketioxide as its state.
+#[derive(Clone)]
+pub struct Ctx(pub Arc<Shared>);
+
+pub struct Shared {
+    pub app: Arc<App>,
+    /// Channel uuids already looked up (ids never change; a deleted channel's entry only
+    /// leads to the store's "unknown channel").
+    pub uuids: std::sync::Mutex<std::collections::HashMap<String, i64>>,
+    pub stats: Stats,
+    pub limits: ChatLimits,
+}
+
+impl std::ops::Deref for Ctx {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The Everyone's friend dialect's lobby room, which every socket starts in (its clients
+/// send no handshake) until its first event shows it speaks another dialect.
+pub const FRIEND_LOBBY_ROOM: &str = "ef:lobby";
+
+impl Ctx {
+    /// The channel dialect's room of a channel.
+    pub fn room(&self, channel: i64) -> String {
+        if channel == self.app.lobby_id {
+            LOBBY_ROOM.to_string()
+        } else {
+            format!("room:{channel}")
+        }
+    }
+
+    /// The Everyone's friend dialect's room of a channel.
+    pub fn friend_room(&self, channel: i64) -> String {
+        if channel == self.app.lobby_id {
+            FRIEND_LOBBY_ROOM.to_string()
+        } else {
+            format!("ef:{channel}")
+        }
+    }
+
+    /// The channel a room of either dialect belongs to.
+    pub fn channel_of_room(&self, room: &str) -> Option<i64> {
+        let rest = room
+            .strip_prefix("room:")
+            .or_else(|| room.strip_prefix("ef:"))?;
+        if rest == "lobby" {
+            Some(self.app.lobby_id)
+        } else {
+            rest.parse().ok()
+        }
+    }
+}
+
+/// A channel as a client names it: its id, or its uuid (Everyone's friend's public id).
+#[derive(serde::Deserialize, Clone, Debug)]
+#[serde(untagged)]
+pub enum ChannelRef {
+    Id(i64),
+    Uuid(String),
+}
+
+/// Uuids kept in `Shared::uuids` at most; past that the map starts again.
+const MAX_CACHED_UUIDS: usize = 10_000;
+
+/// The id of a channel named by id or uuid (an unknown uuid is an error; an unknown id is
+/// found out where it is used).
+pub async fn resolve(ctx: &Ctx, channel: &ChannelRef) -> Result<i64, String> {
+    let uuid = match channel {
+        ChannelRef::Id(id) => return Ok(*id),
+        ChannelRef::Uuid(u) => u.trim().to_ascii_lowercase(),
+    };
+    if uuid == LOBBY_ROOM {
+        return Ok(ctx.app.lobby_id);
+    }
+    if uuid::Uuid::parse_str(&uuid).is_err() {
+        return Err("channelId must be a channel's id or uuid".into());
+    }
+    if let Some(id) = ctx.uuids.lock().ok().and_then(|m| m.get(&uuid).copied()) {
+        return Ok(id);
+    }
+    match crate::store::channels::find_by_uuid(&ctx.app.db, &uuid).await {
+        Ok(Some(c)) => {
+            if let Ok(mut m) = ctx.uuids.lock() {
+                if m.len() >= MAX_CACHED_UUIDS {
+                    m.clear();
+                }
+                m.insert(uuid, c.id);
+            }
+            Ok(c.id)
+        }
+        Ok(None) => Err("unknown channel".into()),
+        Err(e) => {
+            tracing::error!(error = %e, "channel lookup failed");
+            Err("channels are unavailable; try again".into())
+        }
+    }
+}
+
+/// The three dialects one socket may speak. Every socket starts in the lobby of each dialect
+/// that needs no handshake; its first event says which one it speaks, and it leaves the
+/// others' lobbies, so that it gets each lobby message once, in its own shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    NineCloud,
+    Channels,
+    Friend,
+}
+
+/// Called by every dialect's events: on a socket's first event, it leaves the lobbies of the
+/// dialects it does not speak. A socket that later uses another dialect too joins that
+/// dialect's rooms as its events need them.
+pub fn speaks<A: Adapter>(socket: &SocketRef<A>, dialect: Dialect) {
+    if socket.extensions.get::<Dialect>().is_some() {
+        return;
+    }
+    socket.extensions.insert(dialect);
+    let drop: &[&str] = match dialect {
+        Dialect::NineCloud | Dialect::Channels => &[FRIEND_LOBBY_ROOM],
+        // A signed-in Everyone's friend socket stays online in the lobby through ef:lobby.
+        Dialect::Friend => &[LEGACY_ROOM, LOBBY_ROOM],
+    };
+    let rooms = socket.rooms();
+    for room in drop {
+        if rooms.iter().any(|r| r == room) {
+            socket.leave(*room);
+        }
+    }
+}
+
+/// Counters, read by `/health`.
+#[derive(Default)]
+pub struct Stats {
+    pub connected: AtomicU64,
+    pub messages: AtomicU64,
+    /// Packets a broadcast could not queue for a socket (its buffer was full or it was gone).
+    pub dropped: AtomicU64,
+}
 
 /// The acknowledgement envelope of every server answer: `{ok: true, ...}` / `{ok: false, error}`.
 pub fn ok(fields: Value) -> Value {
@@ -103,10 +270,10 @@ pub struct Sender {
 }
 
 pub fn install_rate_limit<A: Adapter>(socket: &SocketRef<A>, ctx: &Ctx) {
-    let ip = crate::http::extract::client_ip(socket.req_parts(), &ctx.app.config.proxies);
+    let ip = crate::net::client_ip(socket.req_parts(), &ctx.app.config.proxies);
     let key = socket
         .extensions
-        .get::<super::auth::Identity>()
+        .get::<Identity>()
         .and_then(|i| i.user().map(|(id, _)| user_sender(id)));
     // Kept behind an Arc: socketioxide's `extensions.get` clones, once per message.
     socket.extensions.insert(Arc::new(Sender {
@@ -237,12 +404,24 @@ pub fn legacy_doc(m: &ChatMessage) -> Value {
     })
 }
 
+/// The Everyone's friend shape of a stored message: `{nickname, message, date}` (ISO 8601).
+pub fn friend_doc(m: &ChatMessage) -> Value {
+    json!({
+        "nickname": m.nickname,
+        "message": m.text,
+        "date": m.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    })
+}
+
 /// Stores the message (the database gives its sequence number), then broadcasts it to the
-/// channel's room, and for the lobby also to the NINE Cloud clients in their shape. A retried
-/// send (same client id) is answered with the first message and not broadcast again.
+/// channel's rooms, each dialect in its shape: `channel:message` to the channel dialect,
+/// `sendMessage` to Everyone's friend (never back to the socket that sent it, as in the
+/// original), and for the lobby `message` to the NINE Cloud clients. A retried send (same
+/// client id) is answered with the first message and not broadcast again.
 pub async fn post<A: Adapter>(
     io: &SocketIo<A>,
     ctx: &Ctx,
+    from: &SocketRef<A>,
     new: NewMessage,
 ) -> Result<Appended, String> {
     let channel = new.channel_id;
@@ -261,6 +440,11 @@ pub async fn post<A: Adapter>(
             emit_to(io, ctx, LEGACY_ROOM.to_string(), "message", &legacy_doc(m)).await;
         }
         emit_to(io, ctx, ctx.room(channel), "channel:message", m).await;
+        if ctx.app.config.everyones_friend {
+            let room = ctx.friend_room(channel);
+            let shape = friend_doc(m);
+            broadcast(from.to(room.clone()), ctx, &room, "sendMessage", &shape).await;
+        }
     }
     Ok(appended)
 }
@@ -310,10 +494,11 @@ fn report(ctx: &Ctx, room: &str, event: &str, e: BroadcastError) {
     }
 }
 
-/// Ids of the signed-in users with a socket in `room`, on every instance: the `user:<id>`
-/// rooms of the room's sockets.
-pub async fn online_users<A: Adapter>(io: &SocketIo<A>, room: &str) -> Vec<i64> {
-    match io.to(room.to_string()).rooms().await {
+/// Ids of the signed-in users with a socket in the channel (in either dialect's room), on
+/// every instance: the `user:<id>` rooms of those sockets.
+pub async fn online_users<A: Adapter>(io: &SocketIo<A>, ctx: &Ctx, channel: i64) -> Vec<i64> {
+    let rooms = [ctx.room(channel), ctx.friend_room(channel)];
+    match io.to(rooms).rooms().await {
         Ok(rooms) => {
             let mut ids: Vec<i64> = rooms
                 .iter()
@@ -324,8 +509,51 @@ pub async fn online_users<A: Adapter>(io: &SocketIo<A>, room: &str) -> Vec<i64> 
             ids
         }
         Err(e) => {
-            tracing::warn!(room, error = %e, "could not list the room's users");
+            tracing::warn!(channel, error = %e, "could not list the channel's users");
             vec![]
+        }
+    }
+}
+
+/// Tells the channel dialect's clients in a channel that a user came or went.
+pub async fn announce<A: Adapter>(
+    socket: &SocketRef<A>,
+    ctx: &Ctx,
+    channel: i64,
+    user: i64,
+    username: &str,
+    status: &str,
+) {
+    let room = ctx.room(channel);
+    let payload =
+        json!({ "channelId": channel, "userId": user, "username": username, "status": status });
+    broadcast(
+        socket.to(room.clone()),
+        ctx,
+        &room,
+        "channel:presence",
+        &payload,
+    )
+    .await;
+}
+
+/// Leaves every room, then tells each channel the user was in that they left, unless another
+/// socket of theirs is still there (on any instance).
+pub async fn leave_all<A: Adapter>(socket: &SocketRef<A>, io: &SocketIo<A>, ctx: &Ctx) {
+    let Some(Identity::User { id, username }) = socket.extensions.get::<Identity>() else {
+        return;
+    };
+    let mut channels: Vec<i64> = socket
+        .rooms()
+        .iter()
+        .filter_map(|r| ctx.channel_of_room(r))
+        .collect();
+    channels.sort_unstable();
+    channels.dedup();
+    socket.leave_all();
+    for channel in channels {
+        if !online_users(io, ctx, channel).await.contains(&id) {
+            announce(socket, ctx, channel, id, &username, "leave").await;
         }
     }
 }

@@ -12,9 +12,9 @@ use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};
 
-use super::auth::Identity;
-use super::chat::{self, answer, fail, guest_sender, hex_id, user_sender};
-use super::{Ctx, LEGACY_ROOM};
+use super::core::{
+    self, Ctx, Dialect, Identity, LEGACY_ROOM, answer, fail, guest_sender, hex_id, user_sender,
+};
 use crate::store::messages::NewMessage;
 
 /// Longest display name accepted by `login` (the front end's are about 50 characters).
@@ -82,6 +82,7 @@ async fn login<A: Adapter>(
     TryData(name): TryData<Value>,
     ack: AckSender<A>,
 ) {
+    core::speaks(&socket, Dialect::NineCloud);
     let name = match name {
         Ok(Value::String(s)) if !s.trim().is_empty() => s,
         // mongoose's message for the original's required `name`.
@@ -114,7 +115,7 @@ async fn login<A: Adapter>(
         "online": true,
         "__v": 0,
     });
-    chat::send_as_guest(&socket, &name);
+    core::send_as_guest(&socket, &name);
     socket.extensions.insert(LegacyLogin {
         name: name.clone(),
         sender,
@@ -125,7 +126,7 @@ async fn login<A: Adapter>(
     }
     socket.join([LEGACY_ROOM.to_string(), name_room(&name)]);
     // The original broadcast the join before answering.
-    chat::emit_to(
+    core::emit_to(
         &io,
         &ctx,
         LEGACY_ROOM.to_string(),
@@ -143,20 +144,21 @@ async fn send_message<A: Adapter>(
     TryData(text): TryData<Value>,
     ack: AckSender<A>,
 ) {
+    core::speaks(&socket, Dialect::NineCloud);
     let Some(who) = socket.extensions.get::<LegacyLogin>() else {
         return answer(
             ack,
             &fail("send 'login' with your name before 'sendMessage'"),
         );
     };
-    let text = match chat::message_text(
+    let text = match core::message_text(
         text.ok().as_ref(),
         ctx.app.config.realtime.max_message_chars,
     ) {
         Ok(t) => t,
         Err(e) => return answer(ack, &fail(e)),
     };
-    if let Err(e) = chat::check_rate(&socket, &ctx) {
+    if let Err(e) = core::check_rate(&socket, &ctx) {
         return answer(ack, &fail(e));
     }
     let new = NewMessage {
@@ -167,7 +169,7 @@ async fn send_message<A: Adapter>(
         sender: who.sender,
         client_id: None,
     };
-    match chat::post(&io, &ctx, new).await {
+    match core::post(&io, &ctx, &socket, new).await {
         Ok(_) => answer(ack, &json!({ "ok": true })),
         Err(e) => answer(ack, &fail(e)),
     }
@@ -176,7 +178,7 @@ async fn send_message<A: Adapter>(
 pub async fn on_disconnect<A: Adapter>(socket: &SocketRef<A>, ctx: &Ctx) {
     if let Some(who) = socket.extensions.get::<LegacyLogin>() {
         let left = system_message(&who.name, "left");
-        chat::broadcast(socket.to(LEGACY_ROOM), ctx, LEGACY_ROOM, "message", &left).await;
+        core::broadcast(socket.to(LEGACY_ROOM), ctx, LEGACY_ROOM, "message", &left).await;
     }
 }
 
