@@ -222,7 +222,7 @@ pub async fn create_channel(
 }
 
 #[utoipa::path(get, path = "/channels/{id}", tag = "channels", security(("bearer" = [])),
-    params(("id" = String, Path, description = "channel id, or the channel's uuid")),
+    params(("id" = String, Path, pattern = r"^[0-9]{1,18}$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "channel id, or the channel's uuid")),
     responses((status = 200, body = ChannelAnswer), (status = 400, body = Message), (status = 404, body = Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn get_channel(
@@ -237,7 +237,7 @@ pub async fn get_channel(
 }
 
 #[utoipa::path(patch, path = "/channels/{id}", tag = "channels", request_body = NameBody, security(("bearer" = [])),
-    params(("id" = String, Path, description = "channel id, or the channel's uuid")),
+    params(("id" = String, Path, pattern = r"^[0-9]{1,18}$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "channel id, or the channel's uuid")),
     responses((status = 200, body = ChannelAnswer), (status = 400, body = Message),
               (status = 403, body = Message, description = "not the owner, or the lobby"), (status = 404, body = Message)))]
 #[tracing::instrument(skip_all)]
@@ -262,7 +262,7 @@ pub async fn rename_channel(
 
 /// Deletes the channel with its chat log; its sockets get `channel:deleted`.
 #[utoipa::path(delete, path = "/channels/{id}", tag = "channels", security(("bearer" = [])),
-    params(("id" = String, Path, description = "channel id, or the channel's uuid")),
+    params(("id" = String, Path, pattern = r"^[0-9]{1,18}$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "channel id, or the channel's uuid")),
     responses((status = 200, body = Message), (status = 403, body = Message), (status = 404, body = Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn delete_channel(
@@ -298,7 +298,7 @@ pub async fn joined_channels(
 
 /// Adds the channel to the caller's favourites (201; 200 when it already was one).
 #[utoipa::path(post, path = "/channels/{id}/join", tag = "channels", security(("bearer" = [])),
-    params(("id" = String, Path, description = "channel id, or the channel's uuid")),
+    params(("id" = String, Path, pattern = r"^[0-9]{1,18}$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "channel id, or the channel's uuid")),
     responses((status = 201, body = ChannelAnswer), (status = 200, body = ChannelAnswer, description = "already joined"),
               (status = 404, body = Message)))]
 #[tracing::instrument(skip_all)]
@@ -325,7 +325,7 @@ pub async fn join_channel(
 
 /// Removes the channel from the caller's favourites.
 #[utoipa::path(delete, path = "/channels/{id}/join", tag = "channels", security(("bearer" = [])),
-    params(("id" = String, Path, description = "channel id, or the channel's uuid")),
+    params(("id" = String, Path, pattern = r"^[0-9]{1,18}$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "channel id, or the channel's uuid")),
     responses((status = 200, body = Message), (status = 404, body = Message, description = "unknown channel or not joined")))]
 #[tracing::instrument(skip_all)]
 pub async fn unjoin_channel(
@@ -343,7 +343,7 @@ pub async fn unjoin_channel(
 
 /// A page of the channel's chat log, oldest first: the newest messages, those before a
 /// sequence number (scrolling back), or those after one (catching up).
-#[utoipa::path(get, path = "/channels/{id}/messages", tag = "channels", params(("id" = String, Path, description = "channel id, or the channel's uuid"), LogQuery),
+#[utoipa::path(get, path = "/channels/{id}/messages", tag = "channels", params(("id" = String, Path, pattern = r"^[0-9]{1,18}$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "channel id, or the channel's uuid"), LogQuery),
     security(("bearer" = [])),
     responses((status = 200, body = MessagePage), (status = 400, body = Message), (status = 404, body = Message)))]
 #[tracing::instrument(skip_all)]

@@ -484,6 +484,16 @@ pub async fn logout(
 /// Revokes every access token of the user issued so far, and disconnects the user's sockets
 /// (they connected with such a token). Other devices renew on the 419 they get next, with
 /// their refresh token, as the front end does for an expired token.
+/// Sign-off: the account is deleted after `ACCOUNT_DELETION_GRACE` unless its owner cancels;
+/// every token is revoked and its sockets disconnected now.
+pub async fn begin_deletion(app: &App, user_id: i64) -> AppResult<()> {
+    let due =
+        now() + ChronoDuration::from_std(app.config.account_deletion_grace).unwrap_or_default();
+    accounts::set_deletion(&app.db, user_id, Some(due)).await?;
+    accounts::revoke_user_refresh_tokens(&app.db, user_id, None).await?;
+    revoke_access(app, user_id).await
+}
+
 async fn revoke_access(app: &App, user_id: i64) -> AppResult<()> {
     accounts::bump_token_generation(&app.db, user_id).await?;
     if let Some(hub) = app.hub() {
@@ -601,12 +611,8 @@ pub async fn signoff(
     AuthUser(user): AuthUser,
 ) -> AppResult<impl IntoResponse> {
     let app = &state.0;
-    let grace = app.config.account_deletion_grace;
-    let due = now() + ChronoDuration::from_std(grace).unwrap_or_default();
-    accounts::set_deletion(&app.db, user.id, Some(due)).await?;
-    accounts::revoke_user_refresh_tokens(&app.db, user.id, None).await?;
-    revoke_access(app, user.id).await?;
-    let days = grace.as_secs() / 86_400;
+    begin_deletion(app, user.id).await?;
+    let days = app.config.account_deletion_grace.as_secs() / 86_400;
     Ok((
         StatusCode::CREATED,
         message(format!(

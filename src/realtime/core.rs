@@ -404,6 +404,9 @@ pub fn legacy_doc(m: &ChatMessage) -> Value {
     })
 }
 
+/// What `post` answers for a channel that is not there (any more).
+pub const UNKNOWN_CHANNEL: &str = "unknown channel";
+
 /// The Everyone's friend shape of a stored message: `{nickname, message, date}` (ISO 8601).
 pub fn friend_doc(m: &ChatMessage) -> Value {
     json!({
@@ -426,7 +429,7 @@ pub async fn post<A: Adapter>(
 ) -> Result<Appended, String> {
     let channel = new.channel_id;
     let appended = ctx.app.messages.append(new).await.map_err(|e| match e {
-        DbError::NotFound => "unknown channel".to_string(),
+        DbError::NotFound => UNKNOWN_CHANNEL.to_string(),
         DbError::Busy => "the server is busy storing messages; try again in a moment".to_string(),
         other => {
             tracing::error!(channel, error = %other, "could not store a chat message");

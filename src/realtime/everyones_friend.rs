@@ -169,7 +169,7 @@ async fn get_message<A: Adapter>(
         let channel = current(&socket, &ctx);
         // Back in the room if another dialect's first event took the socket out of it.
         socket.join(ctx.friend_room(channel));
-        let appended = core::post(
+        let posted = core::post(
             &io,
             &ctx,
             &socket,
@@ -182,7 +182,17 @@ async fn get_message<A: Adapter>(
                 client_id: None,
             },
         )
-        .await?;
+        .await;
+        let appended = match posted {
+            Err(e) if e == core::UNKNOWN_CHANNEL && channel != ctx.app.lobby_id => {
+                // The channel was deleted under the socket: back to the lobby.
+                socket.leave(ctx.friend_room(channel));
+                socket.join(ctx.friend_room(ctx.app.lobby_id));
+                socket.extensions.insert(Current(ctx.app.lobby_id));
+                return Err("the channel was deleted; you are back in the lobby".to_string());
+            }
+            other => other?,
+        };
         let m = appended.message;
         Ok(json!({ "id": m.id, "seq": m.seq, "date": core::friend_doc(&m)["date"] }))
     }

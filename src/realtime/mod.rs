@@ -73,8 +73,11 @@ impl<A: Adapter> Hub for SocketHub<A> {
             &serde_json::json!({ "channelId": channel }),
         )
         .await;
-        if let Err(e) = self.io.to(room.clone()).leave(room).await {
-            tracing::warn!(channel, error = %e, "could not empty a deleted channel's room");
+        let friends = self.ctx.friend_room(channel);
+        for room in [room, friends] {
+            if let Err(e) = self.io.to(room.clone()).leave(room).await {
+                tracing::warn!(channel, error = %e, "could not empty a deleted channel's room");
+            }
         }
     }
 

@@ -148,6 +148,31 @@ async fn accounts_sign_up_log_in_and_need_their_own_token_to_change() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_nine_cloud_account_keeps_its_own_rules_on_these_routes() {
+    let app = spawn_app().await;
+    let (email, s) = app.new_user("구름").await;
+    // It signs in here with its NINE Cloud password...
+    login(&app, &email, PASSWORD).await.expect(200);
+    // ...but a token alone does not change its password (NINE Cloud asks for the current one).
+    let change = json!({ "email": email, "password": "a-new-password" });
+    let refused = send(app.authed(Method::PUT, "/user/update", &s).json(&change)).await;
+    refused.expect(403);
+    app.login(&email, PASSWORD).await;
+    // Deleting it is NINE Cloud's sign-off: pending, cancellable, tokens revoked.
+    let gone = send(
+        app.authed(Method::DELETE, "/user/delete", &s)
+            .json(&json!({ "email": email })),
+    )
+    .await;
+    success(&gone, "탈퇴 성공");
+    assert_eq!(app.get_authed("/myInfo", &s).await.status.as_u16(), 419);
+    let pending = app.signin(&email, PASSWORD).await;
+    pending.expect(403);
+    assert_eq!(pending.message(), "탈퇴처리중입니다. 취소하시겠습니까?");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn channels_by_uuid_favourites_and_the_fixed_routes() {
     let app = spawn_app().await;
     let email = address();

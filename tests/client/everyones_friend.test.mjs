@@ -168,3 +168,21 @@ test('a token makes the nickname the account\'s', async () => {
   await until(() => texts(got).includes('who am i'), 'the message');
   assert.equal(got[0].nickname, '본명');
 });
+
+test('a channel deleted under its clients sends them back to the lobby', async () => {
+  const owner = await newUser('방장', URL);
+  const made = await rest(URL, 'POST', '/channels', { name: `gone-${randomUUID()}` }, owner.token);
+  assert.equal(made.status, 201);
+  const room = made.body.channel.uuid;
+  const ef = await connect(OTHER);
+  assert.equal((await ask(ef, 'enterChannel', room)).ok, true);
+  assert.equal((await rest(URL, 'DELETE', `/channels/${room}`, undefined, owner.token)).status, 200);
+  const lost = await ask(ef, 'getMessage', 'into the void', '철수');
+  assert.deepEqual(lost, { ok: false, error: 'the channel was deleted; you are back in the lobby' });
+  const nine = await connect(URL, { path: '/community/chat/socket.io' });
+  const lobby = record(nine, 'message');
+  await ask(nine, 'login', `로비. ${randomUUID()}`);
+  const again = `lobby after delete ${randomUUID()}`;
+  assert.equal((await ask(ef, 'getMessage', again, '철수')).ok, true);
+  await until(() => lobby.some((m) => m.chat === again), 'the message in the lobby');
+});

@@ -27,9 +27,9 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginBody {
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     email: Option<String>,
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     password: Option<String>,
 }
 

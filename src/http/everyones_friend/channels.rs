@@ -64,22 +64,35 @@ impl From<&Channel> for FriendChannel {
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateBody {
-    /// 1–255 characters.
-    #[schema(required = true)]
+    /// Not blank; at most 255 characters once trimmed.
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = r"\S"
+    )]
     title: Option<String>,
-    /// 1–255 characters.
-    #[schema(required = true)]
+    /// Not blank; at most 255 characters once trimmed.
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = r"\S"
+    )]
     intro: Option<String>,
     /// At most 1000 characters.
+    #[schema(max_length = 1000)]
     description: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct JoinBody {
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     email: Option<String>,
     /// The channel's uuid.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     channel: Option<String>,
 }
 
@@ -157,7 +170,8 @@ pub async fn by_room_id(state: &AppState, room_id: &str) -> AppResult<Channel> {
 #[utoipa::path(post, path = "/channel/create", tag = "everyones-friend", request_body = CreateBody,
     responses((status = 200, description = "채널 생성 완료", content_type = "text/html", body = String,
                 headers(("Location" = String, description = "/channel/<uuid>/chats"))),
-              (status = 400, body = Message), (status = 401, body = Message, description = "no token while CHAT_ALLOW_ANONYMOUS is off"),
+              (status = 400, body = Message), (status = 401, body = Message, description = "no token while CHAT_ALLOW_ANONYMOUS is off, or a bad one"),
+              (status = 419, body = Message, description = "the token sent expired or was revoked"),
               (status = 429, body = Message)))]
 #[tracing::instrument(skip_all)]
 pub async fn create_channel(
@@ -195,7 +209,9 @@ pub async fn create_channel(
 /// Adds a channel to a user's joined (favourite) channels. With a token, only to the caller's.
 #[utoipa::path(post, path = "/channel/join", tag = "everyones-friend", request_body = JoinBody,
     responses((status = 200, description = "채널 가입 성공", content_type = "text/html", body = String),
-              (status = 400, body = Message), (status = 403, body = Message, description = "a token for another account"),
+              (status = 400, body = Message), (status = 401, body = Message, description = "no token while CHAT_ALLOW_ANONYMOUS is off, or a bad one"),
+              (status = 403, body = Message, description = "a token for another account"),
+              (status = 419, body = Message, description = "the token sent expired or was revoked"),
               (status = 404, body = Message, description = "unknown user or channel"),
               (status = 409, body = Message, description = "이미 가입한 채널입니다."), (status = 429, body = Message)))]
 #[tracing::instrument(skip_all)]
@@ -286,8 +302,9 @@ pub async fn joined_channels(
 #[utoipa::path(get, path = "/channel/{roomId}/chats", tag = "everyones-friend",
     params(("roomId" = String, Path, description = "a channel's uuid, or room:lobby"), ChatsQuery),
     responses((status = 200, body = ChatsPage), (status = 400, body = Message),
-              (status = 401, body = Message, description = "no token while CHAT_ALLOW_ANONYMOUS is off"),
-              (status = 404, body = Message)))]
+              (status = 401, body = Message, description = "no token while CHAT_ALLOW_ANONYMOUS is off, or a bad one"),
+              (status = 404, body = Message),
+              (status = 419, body = Message, description = "the token sent expired or was revoked")))]
 #[tracing::instrument(skip_all)]
 pub async fn channel_chats(
     State(state): State<AppState>,

@@ -20,12 +20,13 @@ use crate::domain::Email;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{AuthUser, ClientIp, JsonBody};
 use crate::http::reply::Message;
-use crate::http::users::{hash_password, session_headers};
+use crate::http::users::{begin_deletion, hash_password, session_headers};
 use crate::store::accounts::{self, NewUser, UNVERIFIED};
 use crate::store::db::{DbError, now};
 
 pub const EMAIL_TAKEN: &str = "이미 가입된 이메일입니다.";
 const UNKNOWN_USER: &str = "존재하지 않는 유저입니다.";
+const NINE_CLOUD_ACCOUNT: &str = "NINE Cloud 계정의 정보는 NINE Cloud에서 수정해 주세요.";
 const NOT_YOURS: &str = "다른 사용자의 계정은 수정하거나 삭제할 수 없습니다.";
 /// The longest nickname (the original's column was a VARCHAR(255); names are shown in chat).
 pub const MAX_NICKNAME: usize = 50;
@@ -42,23 +43,23 @@ pub fn router() -> axum::Router<AppState> {
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateBody {
-    #[schema(required = true, example = "friend@example.com")]
+    #[schema(required = true, nullable = false, example = "friend@example.com")]
     email: Option<String>,
     /// 8 or more characters, at most 72 bytes.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     password: Option<String>,
     /// 1–50 characters.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     nickname: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateBody {
     /// The caller's own address (the account of the token).
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     email: Option<String>,
     /// The new password.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     password: Option<String>,
     /// A new nickname; unchanged when left out.
     nickname: Option<String>,
@@ -66,7 +67,7 @@ pub struct UpdateBody {
 
 #[derive(Deserialize, ToSchema)]
 pub struct DeleteBody {
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     email: Option<String>,
 }
 
@@ -147,11 +148,13 @@ pub async fn create_user(
 
 /// Changes the caller's password (and nickname). Needs the account's own token; every
 /// earlier token is revoked and fresh ones come back in `Authorization` / `Refreshtoken`.
+/// Only for Everyone's friend accounts: a NINE Cloud account (403) changes its password there,
+/// giving the current one.
 #[utoipa::path(put, path = "/user/update", tag = "everyones-friend", request_body = UpdateBody,
     security(("bearer" = [])),
     responses((status = 200, description = "정보 수정 성공", content_type = "text/html", body = String),
               (status = 400, body = Message), (status = 401, body = Message, description = "no or a bad token"),
-              (status = 403, body = Message, description = "someone else's account"),
+              (status = 403, body = Message, description = "someone else's account, or a NINE Cloud account"),
               (status = 404, body = Message, description = "존재하지 않는 유저입니다.")))]
 #[tracing::instrument(skip_all)]
 pub async fn update_user(
@@ -166,10 +169,10 @@ pub async fn update_user(
         None => None,
         some => Some(field("nickname", some, MAX_NICKNAME)?),
     };
-    if !user.is_common() && !user.is_unverified() {
-        return Err(AppError::bad_request(
-            "소셜로그인 사용자는 비밀번호를 변경할 수 없습니다.",
-        ));
+    if !user.is_unverified() {
+        // A NINE Cloud account changes its password there, with the current one
+        // (PATCH /myInfo/edit-pw): a token alone must not be enough.
+        return Err(AppError::forbidden(NINE_CLOUD_ACCOUNT));
     }
     let hash = hash_password(&password).await?;
     accounts::update_account(&state.db, user.id, &hash, nickname.as_deref()).await?;
@@ -181,7 +184,9 @@ pub async fn update_user(
     Ok((StatusCode::OK, headers, text("정보 수정 성공")))
 }
 
-/// Deletes the caller's account at once, with what it owns (favourites, diaries, pictures).
+/// Deletes the caller's Everyone's friend account at once, with what it owns (favourites,
+/// pictures). A NINE Cloud account is signed off as by `DELETE /signoff` instead: deleted after
+/// `ACCOUNT_DELETION_GRACE`, cancellable meanwhile.
 #[utoipa::path(delete, path = "/user/delete", tag = "everyones-friend", request_body = DeleteBody,
     security(("bearer" = [])),
     responses((status = 200, description = "탈퇴 성공", content_type = "text/html", body = String),
@@ -195,6 +200,11 @@ pub async fn delete_user(
 ) -> AppResult<impl IntoResponse> {
     let email = email(&body.email)?;
     own_account(&state, &user, &email).await?;
+    if !user.is_unverified() {
+        // A NINE Cloud account keeps its sign-off grace (ACCOUNT_DELETION_GRACE, cancellable).
+        begin_deletion(&state, user.id).await?;
+        return Ok(text("탈퇴 성공"));
+    }
     let drawings = crate::store::diaries::images_of(&state.db, user.id).await?;
     if !accounts::delete_user(&state.db, user.id).await? {
         return Err(AppError::not_found(UNKNOWN_USER));
