@@ -167,8 +167,13 @@ async fn get_message<A: Adapter>(
         let (user_id, nickname, sender) = speaker(&socket, args.get(1))?;
         core::check_rate(&socket, &ctx)?;
         let channel = current(&socket, &ctx);
-        // Back in the room if another dialect's first event took the socket out of it.
-        socket.join(ctx.friend_room(channel));
+        let room = ctx.friend_room(channel);
+        if channel != ctx.app.lobby_id && !socket.rooms().iter().any(|r| *r == room) {
+            // Only deleting the channel empties its room (on any instance): back to the lobby.
+            return Err(back_to_lobby(&socket, &ctx, channel));
+        }
+        // The lobby's room again if another dialect's first event took the socket out of it.
+        socket.join(room);
         let posted = core::post(
             &io,
             &ctx,
@@ -185,11 +190,7 @@ async fn get_message<A: Adapter>(
         .await;
         let appended = match posted {
             Err(e) if e == core::UNKNOWN_CHANNEL && channel != ctx.app.lobby_id => {
-                // The channel was deleted under the socket: back to the lobby.
-                socket.leave(ctx.friend_room(channel));
-                socket.join(ctx.friend_room(ctx.app.lobby_id));
-                socket.extensions.insert(Current(ctx.app.lobby_id));
-                return Err("the channel was deleted; you are back in the lobby".to_string());
+                return Err(back_to_lobby(&socket, &ctx, channel));
             }
             other => other?,
         };
@@ -252,6 +253,14 @@ async fn enter_channel<A: Adapter>(
     .await;
     reply(ack, result);
     drop(turn);
+}
+
+/// The socket's channel was deleted under it: it is in the lobby again.
+fn back_to_lobby<A: Adapter>(socket: &SocketRef<A>, ctx: &Ctx, gone: i64) -> String {
+    socket.leave(ctx.friend_room(gone));
+    socket.join(ctx.friend_room(ctx.app.lobby_id));
+    socket.extensions.insert(Current(ctx.app.lobby_id));
+    "the channel was deleted; you are back in the lobby".to_string()
 }
 
 fn reply<A: Adapter>(ack: AckSender<A>, result: Result<Value, String>) {
