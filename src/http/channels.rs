@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{AuthUser, JsonBody, query};
+use super::extract::{AuthUser, JsonBody, history_limit, query};
 use super::reply::{Message, message};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
@@ -357,13 +357,7 @@ pub async fn channel_messages(
     let q: LogQuery = query(raw)?;
     found(&state, id).await?;
     let cfg = &state.config.realtime;
-    let limit = q.limit.unwrap_or(cfg.history_page);
-    if limit == 0 || limit > cfg.history_max {
-        return Err(AppError::bad_request(format!(
-            "limit must be between 1 and {}",
-            cfg.history_max
-        )));
-    }
+    let limit = history_limit(q.limit, cfg)?;
     let cursor = Cursor::from_bounds(q.after, q.before)
         .map_err(|_| AppError::bad_request("give either before or after, not both"))?;
     let page = state.messages.page(id, cursor, limit).await?;

@@ -89,6 +89,21 @@ pub fn query<T: DeserializeOwned>(raw: Option<String>) -> Result<T, AppError> {
         .map_err(|e| AppError::bad_request(format!("query string: {e}")))
 }
 
+/// A chat log page's size: `CHAT_HISTORY_PAGE` when not given, 1 to `CHAT_HISTORY_MAX`.
+pub fn history_limit(
+    given: Option<usize>,
+    cfg: &crate::config::RealtimeConfig,
+) -> Result<usize, AppError> {
+    let limit = given.unwrap_or(cfg.history_page);
+    if limit == 0 || limit > cfg.history_max {
+        return Err(AppError::bad_request(format!(
+            "limit must be between 1 and {}",
+            cfg.history_max
+        )));
+    }
+    Ok(limit)
+}
+
 /// A path parameter that must be a positive whole number.
 pub fn id_param(field: &str, raw: &str) -> Result<i64, AppError> {
     match raw.trim().parse::<i64>() {

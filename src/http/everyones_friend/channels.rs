@@ -15,7 +15,7 @@ use super::common::{Caller, field, limit, text};
 use crate::app::AppState;
 use crate::domain::Email;
 use crate::error::{AppError, AppResult};
-use crate::http::extract::{ClientIp, JsonBody, query};
+use crate::http::extract::{ClientIp, JsonBody, history_limit, query};
 use crate::http::reply::Message;
 use crate::store::accounts;
 use crate::store::channels::{self as store, Channel, NewChannel};
@@ -314,13 +314,7 @@ pub async fn channel_chats(
 ) -> AppResult<Json<ChatsPage>> {
     let q: ChatsQuery = query(raw)?;
     let cfg = &state.config.realtime;
-    let limit = q.limit.unwrap_or(cfg.history_page);
-    if limit == 0 || limit > cfg.history_max {
-        return Err(AppError::bad_request(format!(
-            "limit must be between 1 and {}",
-            cfg.history_max
-        )));
-    }
+    let limit = history_limit(q.limit, cfg)?;
     let channel = by_room_id(&state, &room_id).await?;
     let cursor = q.before.map_or(Cursor::Newest, Cursor::Before);
     let page = state.messages.page(channel.id, cursor, limit).await?;
