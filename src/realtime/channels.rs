@@ -281,7 +281,7 @@ async fn send<A: Adapter>(
         Ok(json!({
             "id": m.id,
             "seq": m.seq,
-            "createdAt": m.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "createdAt": m.created_iso(),
             "duplicate": appended.duplicate,
         }))
     }

@@ -412,7 +412,7 @@ pub fn friend_doc(m: &ChatMessage) -> Value {
     json!({
         "nickname": m.nickname,
         "message": m.text,
-        "date": m.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "date": m.created_iso(),
     })
 }
 

@@ -26,9 +26,8 @@ use socketioxide::socket::Socket;
 use tokio::sync::oneshot;
 
 use super::core::{
-    self, Ctx, Dialect, Identity, LOBBY_ROOM, answer, fail, guest_sender, ok, user_sender,
+    self, ChannelRef, Ctx, Dialect, Identity, answer, fail, guest_sender, ok, user_sender,
 };
-use crate::store::channels as store;
 use crate::store::messages::NewMessage;
 
 /// The longest nickname a guest may give (as `/user/create`'s).
@@ -195,7 +194,7 @@ async fn get_message<A: Adapter>(
             other => other?,
         };
         let m = appended.message;
-        Ok(json!({ "id": m.id, "seq": m.seq, "date": core::friend_doc(&m)["date"] }))
+        Ok(json!({ "id": m.id, "seq": m.seq, "date": m.created_iso() }))
     }
     .await;
     reply(ack, result);
@@ -218,20 +217,8 @@ async fn enter_channel<A: Adapter>(
             Some(Value::String(s)) => s.trim().to_ascii_lowercase(),
             _ => return Err("roomId (a channel's uuid, or room:lobby) is required".to_string()),
         };
-        let channel = if room_id == LOBBY_ROOM {
-            ctx.app.lobby_id
-        } else if uuid::Uuid::parse_str(&room_id).is_ok() {
-            match store::find_by_uuid(&ctx.app.db, &room_id).await {
-                Ok(Some(c)) => c.id,
-                Ok(None) => return Err("unknown channel".to_string()),
-                Err(e) => {
-                    tracing::error!(error = %e, "channel lookup failed");
-                    return Err("channels are unavailable; try again".to_string());
-                }
-            }
-        } else {
-            return Err("unknown channel: a room id is a channel's uuid or room:lobby".to_string());
-        };
+        // The same resolution (and uuid cache) as the channel dialect's channelId.
+        let channel = core::resolve(&ctx, &ChannelRef::Uuid(room_id.clone())).await?;
         let before = current(&socket, &ctx);
         let room = ctx.friend_room(channel);
         if before == channel && socket.rooms().iter().any(|r| *r == room) {

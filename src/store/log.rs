@@ -30,7 +30,18 @@ pub struct ChatMessage {
 }
 
 fn millis<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    s.serialize_str(&iso_millis(t))
+}
+
+impl ChatMessage {
+    /// When it was stored: ISO 8601, UTC, milliseconds (every dialect's shape).
+    pub fn created_iso(&self) -> String {
+        iso_millis(&self.created_at)
+    }
+}
+
+fn iso_millis(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 pub struct NewMessage {

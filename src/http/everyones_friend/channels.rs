@@ -131,14 +131,13 @@ pub struct FriendChat {
 
 impl From<ChatMessage> for FriendChat {
     fn from(m: ChatMessage) -> Self {
+        let date = m.created_iso();
         FriendChat {
             id: m.id,
             seq: m.seq,
             nickname: m.nickname,
             message: m.text,
-            date: m
-                .created_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            date,
         }
     }
 }
