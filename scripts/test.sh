@@ -50,7 +50,8 @@ drop_leftover_databases() {
 }
 
 case " $TEST_DBS " in *" postgres "*) ensure_postgres ;; esac
-case " $TEST_DBS " in *" mysql "*) ensure_mariadb ;; esac
+# MariaDB always: it also holds the originals' databases that `ninecloud import` is tested on.
+ensure_mariadb
 ensure_redis
 [ -n "${TEST_POSTGRES_URL:-}" ] && [ -n "${TEST_MYSQL_URL:-}" ] && drop_leftover_databases
 
@@ -122,8 +123,8 @@ for db in $TEST_DBS; do
   fi
 done
 
-step "chat-log integration tests with the log in MongoDB"
-if ! TEST_DB=sqlite TEST_CHAT_LOG=mongo cargo test -q --test api chat_log; then
+step "chat-log and import integration tests with the log in MongoDB"
+if ! TEST_DB=sqlite TEST_CHAT_LOG=mongo cargo test -q --test api -- chat_log import::; then
   FAILED+=("mongodb")
 fi
 
@@ -181,11 +182,15 @@ start_server two "$TWO_PORT" DATABASE_URL="$CLUSTER_DATABASE" REDIS_URL="$CLUSTE
 wait_ready "$SOLO_PORT" solo
 wait_ready "$TWO_PORT" two
 
-if ! NC_URL="http://127.0.0.1:$SOLO_PORT" NC_PID=$(cat "$RUN_DIR/solo.pid") node --test --test-concurrency=1 tests/client/; then
+# tests/client/import runs `ninecloud import` into the servers' stores.
+export NC_BIN="$BIN"
+if ! NC_URL="http://127.0.0.1:$SOLO_PORT" NC_PID=$(cat "$RUN_DIR/solo.pid") NC_DATA_DIR="$RUN_DIR/solo" \
+  node --test --test-concurrency=1 tests/client/; then
   FAILED+=("socket suites (one instance, SQLite)")
   tail -n 50 "$RUN_DIR/solo.log" >&2
 fi
 if ! NC_URL="http://127.0.0.1:$ONE_PORT" NC_URL_2="http://127.0.0.1:$TWO_PORT" NC_PID=$(cat "$RUN_DIR/one.pid") \
+  NC_DATA_DIR="$RUN_DIR/one" NC_DATABASE_URL="$CLUSTER_DATABASE" NC_MONGO_DB="$MONGO_DB_URL" \
   node --test --test-concurrency=1 tests/client/; then
   FAILED+=("socket suites (two instances, Redis, PostgreSQL, MongoDB)")
   tail -n 50 "$RUN_DIR/one.log" "$RUN_DIR/two.log" >&2

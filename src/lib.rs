@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod hub;
+pub mod import;
 pub mod jobs;
 pub mod layers;
 pub mod mail;

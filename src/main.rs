@@ -18,6 +18,12 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Bring an existing deployment of the NINE Cloud or Everyone's friend Node backend over
+    /// into this configuration's database and chat log (DATABASE_URL, MONGO_DB).
+    Import {
+        #[command(subcommand)]
+        original: ninecloud::import::Original,
+    },
     /// Exit 0 when the server on this machine's PORT is ready (for container health checks).
     Healthcheck,
 }
@@ -65,6 +71,10 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::Import { original } => {
+            init_logs();
+            import(config, original).await
+        }
         Command::Serve => {
             init_logs();
             match serve(config).await {
@@ -84,6 +94,34 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let (listener, app) = ninecloud::bind(config).await?;
     tracing::info!(addr = %listener.local_addr()?, "ready");
     ninecloud::serve_on(listener, app, ninecloud::shutdown_signal()).await
+}
+
+async fn import(config: Config, original: ninecloud::import::Original) -> ExitCode {
+    let result = ninecloud::import::run(config, &original, |t| {
+        eprintln!(
+            "{}: {} read, {} new, {} imported before, {} linked, {} skipped",
+            t.table,
+            t.read,
+            t.new,
+            t.already,
+            t.linked,
+            t.skipped.len()
+        );
+    })
+    .await;
+    match result {
+        Ok(report) => {
+            print!("{}", report.render());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!(
+                "ninecloud import: {e:#}\nThe tables reported above are imported (each chunk of rows \
+                 commits whole); run the same command again to import the rest."
+            );
+            ExitCode::FAILURE
+        }
+    }
 }
 
 async fn healthcheck(config: &Config) -> ExitCode {

@@ -60,6 +60,19 @@ impl NewMessage {
     }
 }
 
+/// A message carried over from another deployment by `ninecloud import`: its id and time are
+/// kept; its sequence number is given when it is stored.
+#[derive(Clone, Debug)]
+pub struct Imported {
+    /// 24 hex digits: the original's ObjectId.
+    pub id: String,
+    pub user_id: Option<i64>,
+    pub nickname: String,
+    pub text: String,
+    pub sender: String,
+    pub created_at: DateTime<Utc>,
+}
+
 /// What `append` did.
 #[derive(Clone, Debug)]
 pub struct Appended {

@@ -20,7 +20,7 @@ use mongodb::{Collection, IndexModel};
 use serde::{Deserialize, Serialize};
 
 use super::db::{Db, DbError, DbResult};
-pub use super::log::{Appended, ChatMessage, NewMessage};
+pub use super::log::{Appended, ChatMessage, Imported, NewMessage};
 use super::schema::{channels, chat_messages};
 use super::writer::{self, Commit, Outcome, Pending, Queue, QueueLimits, QueueStats};
 use crate::with_conn;
@@ -86,6 +86,11 @@ pub trait MessageStore: Send + Sync {
     }
     /// The highest sequence number stored in the channel (0 when none).
     async fn last_seq(&self, channel: i64) -> DbResult<i64>;
+    /// Stores messages carried over from another deployment (`ninecloud import`) as they were,
+    /// ids and times kept, numbered after the channel's last message in the order given. A
+    /// message whose id is stored already is left alone, so a second run adds nothing. With
+    /// `dry`, stores nothing. Returns how many are (or would be) new.
+    async fn import(&self, channel: i64, messages: &[Imported], dry: bool) -> DbResult<usize>;
     /// Forgets a deleted channel's log.
     async fn delete_channel(&self, channel: i64) -> DbResult<()>;
     async fn ping(&self) -> DbResult<()>;
@@ -181,6 +186,20 @@ impl Row {
             sender: new.sender.clone(),
             client_id: new.key(&p.id).to_string(),
             created_at: p.created.naive_utc(),
+        }
+    }
+
+    fn imported(m: &Imported, channel: i64, seq: i64) -> Self {
+        Row {
+            id: m.id.clone(),
+            channel_id: channel,
+            seq,
+            user_id: m.user_id,
+            nickname: m.nickname.clone(),
+            body: m.text.clone(),
+            sender: m.sender.clone(),
+            client_id: m.id.clone(),
+            created_at: m.created_at.naive_utc(),
         }
     }
 
@@ -379,6 +398,51 @@ impl MessageStore for SqlMessages {
                 .await
                 .optional()?
                 .unwrap_or(0))
+        })
+    }
+
+    async fn import(&self, channel: i64, list: &[Imported], dry: bool) -> DbResult<usize> {
+        if list.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<&str> = list.iter().map(|m| m.id.as_str()).collect();
+        with_conn!(&self.db, |conn| {
+            // One transaction: the rows and the counter that numbers them, or neither.
+            conn.transaction::<usize, DbError, _>(async |conn| {
+                let stored: std::collections::HashSet<String> = chat_messages::table
+                    .filter(chat_messages::id.eq_any(&ids))
+                    .select(chat_messages::id)
+                    .load::<String>(conn)
+                    .await?
+                    .into_iter()
+                    .collect();
+                let fresh: Vec<&Imported> =
+                    list.iter().filter(|m| !stored.contains(&m.id)).collect();
+                if dry || fresh.is_empty() {
+                    return Ok(fresh.len());
+                }
+                let n = fresh.len() as i64;
+                let bumped = diesel::update(channels::table.find(channel))
+                    .set(channels::last_seq.eq(channels::last_seq + n))
+                    .execute(conn)
+                    .await?;
+                super::db::one_row(bumped)?;
+                let last: i64 = channels::table
+                    .find(channel)
+                    .select(channels::last_seq)
+                    .first(conn)
+                    .await?;
+                // One row per statement: SQLite's async connection has no multi-row insert (a
+                // one-time import, inside one transaction).
+                for (m, seq) in fresh.iter().zip(last - n + 1..) {
+                    diesel::insert_into(chat_messages::table)
+                        .values(Row::imported(m, channel, seq))
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(fresh.len())
+            })
+            .await
         })
     }
 
@@ -736,6 +800,58 @@ impl MessageStore for MongoMessages {
             .find_sorted(doc! {"channelId": channel}, false, 1)
             .await?;
         Ok(newest.into_iter().next().map_or(0, |m| m.seq))
+    }
+
+    async fn import(&self, channel: i64, list: &[Imported], dry: bool) -> DbResult<usize> {
+        let log = &self.log;
+        let ids = list
+            .iter()
+            .map(|m| ObjectId::parse_str(&m.id).map_err(|e| DbError::Other(e.to_string())))
+            .collect::<DbResult<Vec<ObjectId>>>()?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let stored: std::collections::HashSet<ObjectId> = log
+            .chats
+            .clone_with_type::<bson::Document>()
+            .find(doc! {"_id": {"$in": &ids}})
+            .projection(doc! {"_id": 1})
+            .await
+            .map_err(mongo_err)?
+            .try_collect::<Vec<_>>()
+            .await
+            .map_err(mongo_err)?
+            .iter()
+            .filter_map(|d| d.get_object_id("_id").ok())
+            .collect();
+        let fresh: Vec<(&Imported, ObjectId)> = list
+            .iter()
+            .zip(ids)
+            .filter(|(_, id)| !stored.contains(id))
+            .collect();
+        if dry || fresh.is_empty() {
+            return Ok(fresh.len());
+        }
+        // No transaction: numbers first, then one ordered insert. Interrupted between the two,
+        // the numbers stay unused (a gap) and a second run stores the messages after them.
+        let (_, before) = log.take(channel, fresh.len() as i64).await?;
+        let docs: Vec<ChatDoc> = fresh
+            .iter()
+            .zip(before + 1..)
+            .map(|((m, id), seq)| ChatDoc {
+                id: *id,
+                channel_id: channel,
+                seq,
+                chat: m.text.clone(),
+                user_id: m.user_id,
+                nickname: m.nickname.clone(),
+                sender: m.sender.clone(),
+                client_id: m.id.clone(),
+                created_at: bson::DateTime::from_chrono(m.created_at),
+            })
+            .collect();
+        log.chats.insert_many(&docs).await.map_err(mongo_err)?;
+        Ok(docs.len())
     }
 
     async fn delete_channel(&self, channel: i64) -> DbResult<()> {

@@ -173,3 +173,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     secondary_comments,
     users
 );
+
+diesel::table! {
+    import_ids (kind, source_id) {
+        kind -> Text,
+        source_id -> Text,
+        target_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}

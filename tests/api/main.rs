@@ -9,6 +9,7 @@ mod connections;
 mod diary;
 mod everyones_friend;
 mod helpers;
+mod import;
 mod oauth;
 mod operations;
 mod storage;
