@@ -4,7 +4,7 @@
 # Installs and starts what is missing (PostgreSQL, MariaDB, Redis, Node packages, an SMTP sink,
 # an S3-compatible server, a local OAuth provider, a MongoDB-wire server), then runs formatting
 # and lint checks, the unit tests, the HTTP integration tests once per database backend (and
-# the chat-log tests once more on MongoDB), and the socket.io-client suites (tests/client)
+# the chat-log and import tests once more on MongoDB), and the socket.io-client suites (tests/client)
 # against real server processes: one on SQLite, and two sharing Redis, PostgreSQL and MongoDB.
 #
 #   scripts/test.sh            everything
