@@ -29,20 +29,34 @@ pub(crate) async fn import(
     mongo: Option<&Mongo>,
     done: &mut dyn FnMut(TableReport),
 ) -> anyhow::Result<()> {
-    users(t, src, done).await?;
-    channels(t, src, done).await?;
-    joins(t, src, done).await?;
+    // What each step planned is handed on in memory (a dry run writes nothing to read back).
+    let accounts = users(t, src, done).await?;
+    let rooms = channels(t, src, done).await?;
+    joins(t, src, &accounts, &rooms, done).await?;
     if let Some(mongo) = mongo {
-        chats(t, mongo, done).await?;
+        chats(t, mongo, &rooms, done).await?;
     }
     Ok(())
+}
+
+/// Every account by address: (id, user type), those planned by this run included.
+type Accounts = HashMap<String, (i64, String)>;
+
+/// Every channel by uuid, those planned by this run included, and the lobby's id.
+struct Rooms {
+    by_uuid: HashMap<String, i64>,
+    lobby: i64,
 }
 
 /// Accounts made through Everyone's friend proved no address: they come over as unverified
 /// accounts (they sign in there with their password; a NINE Cloud sign-up for the address
 /// takes it over). The original checked no uniqueness: of several accounts with one address
 /// the oldest comes over and the others are joined to it.
-async fn users(t: &Target, src: &Mysql, done: &mut dyn FnMut(TableReport)) -> anyhow::Result<()> {
+async fn users(
+    t: &Target,
+    src: &Mysql,
+    done: &mut dyn FnMut(TableReport),
+) -> anyhow::Result<Accounts> {
     const TABLE: &str = "User";
     let rows = src
         .rows(
@@ -117,14 +131,14 @@ async fn users(t: &Target, src: &Mysql, done: &mut dyn FnMut(TableReport)) -> an
     })
     .await?;
     done(report);
-    Ok(())
+    Ok(accounts)
 }
 
 async fn channels(
     t: &Target,
     src: &Mysql,
     done: &mut dyn FnMut(TableReport),
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Rooms> {
     const TABLE: &str = "channel";
     let rows = src
         .rows(
@@ -135,7 +149,7 @@ async fn channels(
     let mut report = TableReport::new(TABLE);
     let map = target::imported(&t.db, &kind(TABLE)).await?;
     let mut ids = target::channel_ids(&t.db).await?;
-    let (mut by_uuid, _) = target::channels_by_uuid(&t.db).await?;
+    let (mut by_uuid, lobby) = target::channels_by_uuid(&t.db).await?;
     let mut planned: Planned<ChannelRow> = Vec::new();
     for row in rows {
         let sid: String = row.get(0)?;
@@ -182,11 +196,17 @@ async fn channels(
     })
     .await?;
     done(report);
-    Ok(())
+    Ok(Rooms { by_uuid, lobby })
 }
 
 /// Favourites: `channel_join.email` names the user (free text, no foreign key).
-async fn joins(t: &Target, src: &Mysql, done: &mut dyn FnMut(TableReport)) -> anyhow::Result<()> {
+async fn joins(
+    t: &Target,
+    src: &Mysql,
+    accounts: &Accounts,
+    rooms: &Rooms,
+    done: &mut dyn FnMut(TableReport),
+) -> anyhow::Result<()> {
     const TABLE: &str = "channel_join";
     let rows = src
         .rows(
@@ -196,8 +216,7 @@ async fn joins(t: &Target, src: &Mysql, done: &mut dyn FnMut(TableReport)) -> an
         .await?;
     let mut report = TableReport::new(TABLE);
     let map = target::imported(&t.db, &kind(TABLE)).await?;
-    let (by_uuid, _) = target::channels_by_uuid(&t.db).await?;
-    let accounts = target::accounts(&t.db).await?;
+    let by_uuid = &rooms.by_uuid;
     let mut pairs = target::member_pairs(&t.db).await?;
     let mut planned: Planned<MemberRow> = Vec::new();
     for row in rows {
@@ -267,9 +286,14 @@ fn written(d: &Document) -> (DateTime<Utc>, bool) {
 }
 
 /// The log, room by room (`channel`, or `roomId` before 2022-06-21), numbered in date order.
-async fn chats(t: &Target, mongo: &Mongo, done: &mut dyn FnMut(TableReport)) -> anyhow::Result<()> {
+async fn chats(
+    t: &Target,
+    mongo: &Mongo,
+    rooms: &Rooms,
+    done: &mut dyn FnMut(TableReport),
+) -> anyhow::Result<()> {
     const TABLE: &str = "chats";
-    let (by_uuid, lobby) = target::channels_by_uuid(&t.db).await?;
+    let (by_uuid, lobby) = (&rooms.by_uuid, rooms.lobby);
     let mut report = TableReport::new(TABLE);
     let mut rooms: Vec<(String, Document)> = Vec::new();
     for room in mongo.rooms(TABLE, "channel").await? {

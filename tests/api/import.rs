@@ -234,6 +234,20 @@ async fn import_nine_cloud_brings_accounts_diaries_and_the_community_chat() {
     assert_eq!(run.counts("secondaryComments"), [1, 1, 0, 0, 0]);
     assert_eq!(run.counts("DiaryLikes"), [4, 2, 0, 0, 2]);
     assert_eq!(run.counts("chats"), [3, 3, 0, 0, 0]);
+    for table in [
+        "Users",
+        "diaries",
+        "comments",
+        "secondaryComments",
+        "DiaryLikes",
+        "chats",
+    ] {
+        assert_eq!(
+            dry.counts(table),
+            run.counts(table),
+            "the dry run foresaw {table}"
+        );
+    }
     // Every skip and change is reported with its reason.
     for said in [
         "skipped diaries 12: user 1 has a diary for 2024-01-11 here already (diary 10)",
@@ -471,6 +485,23 @@ async fn import_everyones_friend_brings_accounts_channels_favourites_and_logs() 
         "--mongo",
         mongo.as_str(),
     ];
+    // A dry run decides every row as the run will (channels it would make included).
+    let mut dry_args = args.to_vec();
+    dry_args.push("--dry-run");
+    let dry = import(&app, &dry_args).await;
+    assert!(dry.ok, "{}\n{}", dry.out, dry.err);
+    for (table, counts) in [
+        ("User", [4, 2, 0, 1, 1]),
+        ("channel", [2, 2, 0, 0, 0]),
+        ("channel_join", [6, 2, 0, 0, 4]),
+        ("chats", [7, 5, 0, 0, 2]),
+    ] {
+        assert_eq!(dry.counts(table), counts, "{table}");
+    }
+    send(app.client.get(app.url(&format!("/channel/{STUDY}/chats"))))
+        .await
+        .expect(404);
+
     let run = import(&app, &args).await;
     assert!(run.ok, "{}\n{}", run.out, run.err);
     assert_eq!(run.counts("User"), [4, 2, 0, 1, 1]);
