@@ -129,6 +129,7 @@ pub async fn serve_on(
         }
     };
     jobs.abort();
+    app.messages.close().await;
     tracing::info!("stopped");
     result
 }

@@ -124,5 +124,6 @@ pub async fn run(
     if let Some(mongo) = mongo {
         mongo.close().await;
     }
+    target.log.close().await;
     result.map(|()| report)
 }

@@ -120,46 +120,76 @@ pub(crate) struct MapRow {
 
 /// Writes one chunk of `$table` rows and their `import_ids` rows in one transaction, then (on
 /// PostgreSQL, whose sequences do not follow explicit ids) moves the id sequence past them, and
-/// runs `$after` (SQL, e.g. recounting likes) in the same transaction. One row per statement:
-/// SQLite's async connection has no multi-row insert.
+/// runs `$after` (SQL, e.g. recounting likes) in the same transaction. PostgreSQL and MySQL
+/// take `BATCH` rows per statement; SQLite's async connection has no multi-row insert, and
+/// takes them one by one (in-process, so a statement costs no round trip).
 macro_rules! commit_chunk {
     ($db:expr, $table:ident, $rows:expr, $maps:expr, $has_id:expr, $after:expr) => {{
         let rows = $rows;
         let maps = $maps;
         let after: Option<String> = $after;
-        let pg = matches!($db, Db::Postgres(_));
         let table = stringify!($table);
-        with_conn!($db, |conn| {
-            conn.transaction::<(), DbError, _>(async |conn| {
-                for row in rows {
-                    diesel::insert_into($table::table)
+        macro_rules! body {
+            ($conn:expr, $insert:ident) => {
+                $conn
+                    .transaction::<(), DbError, _>(async |conn| {
+                        $insert!(conn, $table, rows);
+                        $insert!(conn, import_ids, maps);
+                        if matches!($db, Db::Postgres(_)) && $has_id {
+                            diesel::sql_query(format!(
+                                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                                 (SELECT MAX(id) FROM {table}))"
+                            ))
+                            .execute(conn)
+                            .await?;
+                        }
+                        if let Some(sql) = &after {
+                            diesel::sql_query(sql).execute(conn).await?;
+                        }
+                        Ok(())
+                    })
+                    .await
+            };
+        }
+        macro_rules! one_by_one {
+            ($conn:expr, $t:ident, $list:expr) => {
+                for row in $list {
+                    diesel::insert_into($t::table)
                         .values(row)
-                        .execute(conn)
+                        .execute($conn)
                         .await?;
                 }
-                for m in maps {
-                    diesel::insert_into(import_ids::table)
-                        .values(m)
-                        .execute(conn)
+            };
+        }
+        macro_rules! batched {
+            ($conn:expr, $t:ident, $list:expr) => {
+                for part in $list.chunks(BATCH) {
+                    diesel::insert_into($t::table)
+                        .values(part.to_vec())
+                        .execute($conn)
                         .await?;
                 }
-                if pg && $has_id {
-                    diesel::sql_query(format!(
-                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
-                         (SELECT MAX(id) FROM {table}))"
-                    ))
-                    .execute(conn)
-                    .await?;
-                }
-                if let Some(sql) = &after {
-                    diesel::sql_query(sql).execute(conn).await?;
-                }
-                Ok(())
-            })
-            .await
-        })
+            };
+        }
+        match $db {
+            Db::Sqlite(pool) => {
+                let mut conn = pool.get().await?;
+                body!(conn, one_by_one)
+            }
+            Db::Postgres(pool) => {
+                let mut conn = pool.get().await?;
+                body!(conn, batched)
+            }
+            Db::Mysql(pool) => {
+                let mut conn = pool.get().await?;
+                body!(conn, batched)
+            }
+        }
     }};
 }
+
+/// Rows per INSERT on PostgreSQL and MySQL (well under either's bind-parameter limit).
+const BATCH: usize = 100;
 
 pub(crate) async fn users_chunk(db: &Db, rows: Vec<UserRow>, maps: Vec<MapRow>) -> DbResult<()> {
     commit_chunk!(db, users, rows, maps, true, None)

@@ -91,6 +91,9 @@ pub trait MessageStore: Send + Sync {
     /// message whose id is stored already is left alone, so a second run adds nothing. With
     /// `dry`, stores nothing. Returns how many are (or would be) new.
     async fn import(&self, channel: i64, messages: &[Imported], dry: bool) -> DbResult<usize>;
+    /// Closes the store's connections (MongoDB's driver must be shut down before the runtime
+    /// goes, or its background tasks panic on their closed channels).
+    async fn close(&self) {}
     /// Forgets a deleted channel's log.
     async fn delete_channel(&self, channel: i64) -> DbResult<()>;
     async fn ping(&self) -> DbResult<()>;
@@ -406,44 +409,83 @@ impl MessageStore for SqlMessages {
             return Ok(0);
         }
         let ids: Vec<&str> = list.iter().map(|m| m.id.as_str()).collect();
-        with_conn!(&self.db, |conn| {
-            // One transaction: the rows and the counter that numbers them, or neither.
-            conn.transaction::<usize, DbError, _>(async |conn| {
-                let stored: std::collections::HashSet<String> = chat_messages::table
-                    .filter(chat_messages::id.eq_any(&ids))
-                    .select(chat_messages::id)
-                    .load::<String>(conn)
-                    .await?
-                    .into_iter()
-                    .collect();
-                let fresh: Vec<&Imported> =
-                    list.iter().filter(|m| !stored.contains(&m.id)).collect();
-                if dry || fresh.is_empty() {
-                    return Ok(fresh.len());
-                }
-                let n = fresh.len() as i64;
-                let bumped = diesel::update(channels::table.find(channel))
-                    .set(channels::last_seq.eq(channels::last_seq + n))
-                    .execute(conn)
-                    .await?;
-                super::db::one_row(bumped)?;
-                let last: i64 = channels::table
-                    .find(channel)
-                    .select(channels::last_seq)
-                    .first(conn)
-                    .await?;
-                // One row per statement: SQLite's async connection has no multi-row insert (a
-                // one-time import, inside one transaction).
-                for (m, seq) in fresh.iter().zip(last - n + 1..) {
+        // One transaction: the rows and the counter that numbers them, or neither.
+        macro_rules! body {
+            ($conn:expr, $insert:ident) => {
+                $conn
+                    .transaction::<usize, DbError, _>(async |conn| {
+                        let stored: std::collections::HashSet<String> = chat_messages::table
+                            .filter(chat_messages::id.eq_any(&ids))
+                            .select(chat_messages::id)
+                            .load::<String>(conn)
+                            .await?
+                            .into_iter()
+                            .collect();
+                        let fresh: Vec<&Imported> =
+                            list.iter().filter(|m| !stored.contains(&m.id)).collect();
+                        if dry || fresh.is_empty() {
+                            return Ok(fresh.len());
+                        }
+                        let n = fresh.len() as i64;
+                        let bumped = diesel::update(channels::table.find(channel))
+                            .set(channels::last_seq.eq(channels::last_seq + n))
+                            .execute(conn)
+                            .await?;
+                        super::db::one_row(bumped)?;
+                        let last: i64 = channels::table
+                            .find(channel)
+                            .select(channels::last_seq)
+                            .first(conn)
+                            .await?;
+                        let rows: Vec<Row> = fresh
+                            .iter()
+                            .zip(last - n + 1..)
+                            .map(|(m, seq)| Row::imported(m, channel, seq))
+                            .collect();
+                        $insert!(conn, rows);
+                        Ok(fresh.len())
+                    })
+                    .await
+            };
+        }
+        // SQLite's async connection has no multi-row insert (in-process: no round trips).
+        macro_rules! one_by_one {
+            ($conn:expr, $rows:expr) => {
+                for row in $rows {
                     diesel::insert_into(chat_messages::table)
-                        .values(Row::imported(m, channel, seq))
-                        .execute(conn)
+                        .values(row)
+                        .execute($conn)
                         .await?;
                 }
-                Ok(fresh.len())
-            })
-            .await
-        })
+            };
+        }
+        macro_rules! batched {
+            ($conn:expr, $rows:expr) => {
+                let mut rows = $rows;
+                while !rows.is_empty() {
+                    let rest = rows.split_off(rows.len().min(100));
+                    diesel::insert_into(chat_messages::table)
+                        .values(rows)
+                        .execute($conn)
+                        .await?;
+                    rows = rest;
+                }
+            };
+        }
+        match &self.db {
+            Db::Sqlite(pool) => {
+                let mut conn = pool.get().await?;
+                body!(conn, one_by_one)
+            }
+            Db::Postgres(pool) => {
+                let mut conn = pool.get().await?;
+                body!(conn, batched)
+            }
+            Db::Mysql(pool) => {
+                let mut conn = pool.get().await?;
+                body!(conn, batched)
+            }
+        }
     }
 
     async fn delete_channel(&self, channel: i64) -> DbResult<()> {
@@ -852,6 +894,10 @@ impl MessageStore for MongoMessages {
             .collect();
         log.chats.insert_many(&docs).await.map_err(mongo_err)?;
         Ok(docs.len())
+    }
+
+    async fn close(&self) {
+        self.log.chats.client().clone().shutdown().await;
     }
 
     async fn delete_channel(&self, channel: i64) -> DbResult<()> {
