@@ -116,8 +116,8 @@ async fn import(config: Config, original: ninecloud::import::Original) -> ExitCo
         }
         Err(e) => {
             eprintln!(
-                "ninecloud import: {e:#}\nThe tables reported above are imported (each chunk of rows \
-                 commits whole); run the same command again to import the rest."
+                "ninecloud import: {e:#}\nEvery chunk of rows written before this is kept whole (the \
+                 tables reported above are complete); run the same command again to import the rest."
             );
             ExitCode::FAILURE
         }
