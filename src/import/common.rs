@@ -6,9 +6,12 @@ use std::fmt::Write as _;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use std::collections::HashMap;
+
+use super::source;
 use super::target;
 use crate::config::Config;
-use crate::store::db::Db;
+use crate::store::db::{Db, DbResult};
 use crate::store::messages::MessageStore;
 
 /// Rows per transaction.
@@ -203,6 +206,90 @@ impl Target {
         bar.finish_and_clear();
         Ok(())
     }
+}
+
+/// What a table's importer decided for a row that no earlier run imported.
+pub(crate) enum Step<R> {
+    /// A new row here, with its id.
+    New(R, i64),
+    /// Joined to the row here with this id, and why.
+    Linked(i64, String),
+    /// Left behind, and why.
+    Skip(String),
+}
+
+/// Source id (column 0, as text) → id here, of every row imported now or before (or linked).
+pub(crate) type Imported = HashMap<String, i64>;
+
+/// One source table decided row by row, before anything is written.
+pub(crate) struct Plan<R> {
+    name: String,
+    pub report: TableReport,
+    pub map: Imported,
+    planned: Planned<R>,
+}
+
+/// Decides every row of a source table: one that an earlier run imported (`import_ids` of
+/// `kind`) is counted as such; every other goes to `decide` (which may note adjustments in the
+/// report). Nothing is written yet: `Plan::finish` does that.
+pub(crate) async fn plan<R>(
+    t: &Target,
+    name: &str,
+    kind: &str,
+    rows: &[source::Row],
+    mut decide: impl FnMut(&source::Row, &str, &mut TableReport) -> anyhow::Result<Step<R>>,
+) -> anyhow::Result<Plan<R>> {
+    let mut report = TableReport::new(name);
+    let mut map = target::imported(&t.db, kind).await?;
+    let mut planned = Vec::new();
+    for row in rows {
+        let sid = row.key()?;
+        if map.contains_key(&sid) {
+            report.count(&sid, Fate::Already);
+            continue;
+        }
+        let (row_here, id, fate) = match decide(row, &sid, &mut report)? {
+            Step::Skip(why) => {
+                report.count(&sid, Fate::Skipped(why));
+                continue;
+            }
+            Step::New(r, id) => (Some(r), id, Fate::New),
+            Step::Linked(id, note) => (None, id, Fate::Linked(note)),
+        };
+        map.insert(sid.clone(), id);
+        planned.push((row_here, t.map_row(kind, &sid, id)));
+        report.count(&sid, fate);
+    }
+    Ok(Plan {
+        name: name.to_string(),
+        report,
+        map,
+        planned,
+    })
+}
+
+impl<R> Plan<R> {
+    /// Writes the planned rows (`write`: one chunk in one transaction), reports the table and
+    /// returns its id map.
+    pub(crate) async fn finish<W, Fut>(
+        self,
+        t: &Target,
+        write: W,
+        done: &mut dyn FnMut(TableReport),
+    ) -> anyhow::Result<Imported>
+    where
+        W: Fn(Vec<R>, Vec<target::MapRow>) -> Fut,
+        Fut: std::future::Future<Output = DbResult<()>>,
+    {
+        t.write(&self.name, self.planned, write).await?;
+        done(self.report);
+        Ok(self.map)
+    }
+}
+
+/// The id here of source row `id` in `map`.
+pub(crate) fn here(map: &Imported, id: Option<i64>) -> Option<i64> {
+    id.and_then(|id| map.get(&id.to_string()).copied())
 }
 
 /// A MySQL date read as text (`CAST(… AS CHAR)`), as a UTC instant.

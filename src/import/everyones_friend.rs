@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use mongodb::bson::{Bson, Document, doc};
 
-use super::common::{CHUNK, Fate, Planned, TableReport, Target, naive, parse_date, progress};
+use super::common::{CHUNK, Fate, Step, TableReport, Target, naive, parse_date, plan, progress};
 use super::source::{Mongo, Mysql};
 use super::target::{self, ChannelRow, MemberRow, UserRow};
 use crate::domain::Email;
@@ -65,26 +65,14 @@ async fn users(
              FROM `User` ORDER BY createat, id",
         )
         .await?;
-    let mut report = TableReport::new(TABLE);
-    let map = target::imported(&t.db, &kind(TABLE)).await?;
     let mut ids = target::user_ids(&t.db).await?;
     let mut accounts = target::accounts(&t.db).await?;
     // Address → the source account that brought it in this run.
     let mut first_of: HashMap<String, String> = HashMap::new();
-    let mut planned: Planned<UserRow> = Vec::new();
-    for row in rows {
-        let sid: String = row.get(0)?;
-        if map.contains_key(&sid) {
-            report.count(&sid, Fate::Already);
-            continue;
-        }
+    let plan = plan(t, TABLE, &kind(TABLE), &rows, |row, sid, _| {
         let raw = row.text(2).unwrap_or_default();
         let Ok(email) = Email::parse("email", &raw) else {
-            report.count(
-                &sid,
-                Fate::Skipped(format!("{raw:?} is not an e-mail address")),
-            );
-            continue;
+            return Ok(Step::Skip(format!("{raw:?} is not an e-mail address")));
         };
         let email = email.as_str().to_string();
         if let Some(&(here, _)) = accounts.get(&email) {
@@ -98,19 +86,17 @@ async fn users(
                      and it signs in with its own password"
                 ),
             };
-            planned.push((None, t.map_row(&kind(TABLE), &sid, here)));
-            report.count(&sid, Fate::Linked(note));
-            continue;
+            return Ok(Step::Linked(here, note));
         }
         let created = naive(row.text(4)).unwrap_or(t.now);
         let id = ids.take(0);
         accounts.insert(email.clone(), (id, UNVERIFIED.to_string()));
-        first_of.insert(email.clone(), sid.clone());
+        first_of.insert(email.clone(), sid.to_string());
         let username = row
             .text(1)
             .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_string());
-        planned.push((
-            Some(UserRow {
+        Ok(Step::New(
+            UserRow {
                 id,
                 email,
                 username,
@@ -121,16 +107,13 @@ async fn users(
                 updated_at: created,
                 deletion_due_at: None,
                 token_generation: 0,
-            }),
-            t.map_row(&kind(TABLE), &sid, id),
-        ));
-        report.count(&sid, Fate::New);
-    }
-    t.write(TABLE, planned, |rows, maps| {
-        target::users_chunk(&t.db, rows, maps)
+            },
+            id,
+        ))
     })
     .await?;
-    done(report);
+    plan.finish(t, |rows, maps| target::users_chunk(&t.db, rows, maps), done)
+        .await?;
     Ok(accounts)
 }
 
@@ -146,36 +129,27 @@ async fn channels(
             "SELECT id, title, intro, description FROM channel ORDER BY id",
         )
         .await?;
-    let mut report = TableReport::new(TABLE);
-    let map = target::imported(&t.db, &kind(TABLE)).await?;
     let mut ids = target::channel_ids(&t.db).await?;
     let (mut by_uuid, lobby) = target::channels_by_uuid(&t.db).await?;
-    let mut planned: Planned<ChannelRow> = Vec::new();
-    for row in rows {
-        let sid: String = row.get(0)?;
-        if map.contains_key(&sid) {
-            report.count(&sid, Fate::Already);
-            continue;
-        }
+    let plan = plan(t, TABLE, &kind(TABLE), &rows, |row, sid, report| {
         let uuid = sid.trim().to_lowercase();
         if uuid::Uuid::parse_str(&uuid).is_err() {
-            report.count(&sid, Fate::Skipped("its id is not a uuid".into()));
-            continue;
+            return Ok(Step::Skip("its id is not a uuid".into()));
         }
         if let Some(&here) = by_uuid.get(&uuid) {
-            let note = format!("channel {here} here has this uuid already");
-            planned.push((None, t.map_row(&kind(TABLE), &sid, here)));
-            report.count(&sid, Fate::Linked(note));
-            continue;
+            return Ok(Step::Linked(
+                here,
+                format!("channel {here} here has this uuid already"),
+            ));
         }
         let id = ids.take(0);
         by_uuid.insert(uuid.clone(), id);
         let title = row.text(1).unwrap_or_else(|| {
-            report.adjust(&sid, "no title; named by its uuid");
+            report.adjust(sid, "no title; named by its uuid");
             uuid.clone()
         });
-        planned.push((
-            Some(ChannelRow {
+        Ok(Step::New(
+            ChannelRow {
                 id,
                 name: title,
                 owner_id: None,
@@ -186,16 +160,17 @@ async fn channels(
                 uuid,
                 intro: row.text(2).unwrap_or_default(),
                 description: row.text(3),
-            }),
-            t.map_row(&kind(TABLE), &sid, id),
-        ));
-        report.count(&sid, Fate::New);
-    }
-    t.write(TABLE, planned, |rows, maps| {
-        target::channels_chunk(&t.db, rows, maps)
+            },
+            id,
+        ))
     })
     .await?;
-    done(report);
+    plan.finish(
+        t,
+        |rows, maps| target::channels_chunk(&t.db, rows, maps),
+        done,
+    )
+    .await?;
     Ok(Rooms { by_uuid, lobby })
 }
 
@@ -214,60 +189,42 @@ async fn joins(
             "SELECT id, email, channelId FROM channel_join ORDER BY id",
         )
         .await?;
-    let mut report = TableReport::new(TABLE);
-    let map = target::imported(&t.db, &kind(TABLE)).await?;
-    let by_uuid = &rooms.by_uuid;
     let mut pairs = target::member_pairs(&t.db).await?;
-    let mut planned: Planned<MemberRow> = Vec::new();
-    for row in rows {
-        let sid: String = row.get(0)?;
-        if map.contains_key(&sid) {
-            report.count(&sid, Fate::Already);
-            continue;
-        }
+    let plan = plan(t, TABLE, &kind(TABLE), &rows, |row, _, _| {
         let Some(channel) = row.text(2) else {
-            report.count(
-                &sid,
-                Fate::Skipped("it names no channel (channelId is NULL)".into()),
-            );
-            continue;
+            return Ok(Step::Skip("it names no channel (channelId is NULL)".into()));
         };
-        let Some(&channel_id) = by_uuid.get(&channel.trim().to_lowercase()) else {
-            let why = format!("channel {channel} does not exist");
-            report.count(&sid, Fate::Skipped(why));
-            continue;
+        let Some(&channel_id) = rooms.by_uuid.get(&channel.trim().to_lowercase()) else {
+            return Ok(Step::Skip(format!("channel {channel} does not exist")));
         };
         let raw = row.text(1).unwrap_or_default();
         let user = Email::parse("email", &raw)
             .ok()
             .and_then(|e| accounts.get(e.as_str()).map(|a| a.0));
         let Some(user) = user else {
-            let why = format!("no account has the address {raw:?}");
-            report.count(&sid, Fate::Skipped(why));
-            continue;
+            return Ok(Step::Skip(format!("no account has the address {raw:?}")));
         };
         if !pairs.insert((channel_id, user)) {
-            let why = format!(
+            return Ok(Step::Skip(format!(
                 "user {user} has channel {channel} as a favourite already (a repeated join)"
-            );
-            report.count(&sid, Fate::Skipped(why));
-            continue;
+            )));
         }
-        planned.push((
-            Some(MemberRow {
+        Ok(Step::New(
+            MemberRow {
                 channel_id,
                 user_id: user,
                 created_at: t.now,
-            }),
-            t.map_row(&kind(TABLE), &sid, channel_id),
-        ));
-        report.count(&sid, Fate::New);
-    }
-    t.write(TABLE, planned, |rows, maps| {
-        target::members_chunk(&t.db, rows, maps)
+            },
+            channel_id,
+        ))
     })
     .await?;
-    done(report);
+    plan.finish(
+        t,
+        |rows, maps| target::members_chunk(&t.db, rows, maps),
+        done,
+    )
+    .await?;
     Ok(())
 }
 

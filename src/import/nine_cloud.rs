@@ -2,19 +2,19 @@
 //! `diaries`, `comments`, `secondaryComments`, `DiaryLikes` (Prisma's names, 191-character
 //! strings), and MongoDB `chats` (the anonymous community chat, which is our lobby).
 
-use std::collections::HashMap;
-
 use chrono::{Duration, Utc};
 use mongodb::bson::{Bson, doc};
 
-use super::common::{CHUNK, Fate, Planned, TableReport, Target, clip, naive, progress};
+use super::common::{
+    CHUNK, Fate, Imported, Step, TableReport, Target, clip, here, naive, plan, progress,
+};
 use super::source::{Mongo, Mysql};
 use super::target::{self, CommentRow, DiaryRow, LikeRow, ReplyRow, UserRow};
 use crate::domain::Email;
 use crate::domain::html::sanitize_diary_html;
 use crate::realtime::core::guest_sender;
 use crate::store::accounts::UNVERIFIED;
-use crate::store::messages::Imported;
+use crate::store::messages;
 
 /// The original wrote a diary's `createdAt` (and a pending deletion's `deletedAt`) as Seoul
 /// wall-clock time labelled UTC: the real instant is 9 hours earlier.
@@ -44,16 +44,11 @@ pub(crate) async fn import(
     Ok(())
 }
 
-/// Source id → id here, of every row imported now or before (or linked).
-type Ids = HashMap<i64, i64>;
-
-fn known(map: HashMap<String, i64>) -> Ids {
-    map.into_iter()
-        .filter_map(|(k, v)| k.parse().ok().map(|k| (k, v)))
-        .collect()
-}
-
-async fn users(t: &Target, src: &Mysql, done: &mut dyn FnMut(TableReport)) -> anyhow::Result<Ids> {
+async fn users(
+    t: &Target,
+    src: &Mysql,
+    done: &mut dyn FnMut(TableReport),
+) -> anyhow::Result<Imported> {
     const TABLE: &str = "Users";
     let rows = src
         .rows(
@@ -63,88 +58,69 @@ async fn users(t: &Target, src: &Mysql, done: &mut dyn FnMut(TableReport)) -> an
              FROM Users ORDER BY userId",
         )
         .await?;
-    let mut report = TableReport::new(TABLE);
-    let mut map = known(target::imported(&t.db, &kind(TABLE)).await?);
     let mut ids = target::user_ids(&t.db).await?;
     let mut accounts = target::accounts(&t.db).await?;
-    let mut planned: Planned<UserRow> = Vec::new();
-    for row in rows {
+    // Unverified accounts here that hold an address the original proved.
+    let mut releases = Vec::new();
+    let plan = plan(t, TABLE, &kind(TABLE), &rows, |row, sid, report| {
         let source: i64 = row.get(0)?;
-        let sid = source.to_string();
-        if map.contains_key(&source) {
-            report.count(&sid, Fate::Already);
-            continue;
-        }
         let email = match row.text(3).map(|e| e.trim().to_lowercase()) {
-            None => None,
-            Some(e) if e.is_empty() => None,
-            Some(e) => Some(e),
-        };
-        let email = match email {
-            None => {
+            Some(e) if !e.is_empty() => match Email::parse("email", &e) {
+                Ok(parsed) => parsed.as_str().to_string(),
+                Err(_) => {
+                    report.adjust(sid, format!("{e:?} is not a valid address; kept as it was"));
+                    e
+                }
+            },
+            _ => {
                 let placeholder = format!("no-email-{source}@nine-cloud.invalid");
                 report.adjust(
-                    &sid,
+                    sid,
                     format!(
-                        "no e-mail address (a social login that shared none): kept as {placeholder}, \
-                         which no sign-in reaches until an address is set"
+                        "no e-mail address (a social login that shared none): kept as \
+                         {placeholder}, which no sign-in reaches until an address is set"
                     ),
                 );
                 placeholder
             }
-            Some(e) => match Email::parse("email", &e) {
-                Ok(parsed) => parsed.as_str().to_string(),
-                Err(_) => {
-                    report.adjust(
-                        &sid,
-                        format!("{e:?} is not a valid address; kept as it was"),
-                    );
-                    e
-                }
-            },
         };
         if let Some((here, user_type)) = accounts.get(&email).cloned() {
-            if user_type == UNVERIFIED {
-                // The original proved this address; an Everyone's friend account made here
-                // without proof lets go of it, as on a NINE Cloud sign-up.
-                if !t.dry {
-                    target::release(&t.db, here).await?;
-                }
-                report.adjust(
-                    &sid,
-                    format!("the unverified account {here} here let go of {email}"),
-                );
-            } else {
-                let note = format!(
-                    "{email} has an account here already (user {here}); it keeps its own password \
-                     and profile, and gets this account's diaries"
-                );
-                map.insert(source, here);
-                planned.push((None, t.map_row(&kind(TABLE), &sid, here)));
-                report.count(&sid, Fate::Linked(note));
-                continue;
+            if user_type != UNVERIFIED {
+                return Ok(Step::Linked(
+                    here,
+                    format!(
+                        "{email} has an account here already (user {here}); it keeps its own \
+                         password and profile, and gets this account's diaries"
+                    ),
+                ));
             }
+            // The original proved this address; an Everyone's friend account made here
+            // without proof lets go of it, as on a NINE Cloud sign-up.
+            releases.push(here);
+            report.adjust(
+                sid,
+                format!("the unverified account {here} here let go of {email}"),
+            );
         }
         let user_type = match row.text(5).as_deref() {
             Some(k @ ("Common" | "K" | "G" | "N")) => k.to_string(),
             other => {
                 report.adjust(
-                    &sid,
+                    sid,
                     format!("userType {other:?} is unknown; kept as Common"),
                 );
                 "Common".to_string()
             }
         };
         let username = row.text(1).unwrap_or_else(|| {
-            report.adjust(&sid, "no username; the address's name is used");
+            report.adjust(sid, "no username; the address's name is used");
             email.split('@').next().unwrap_or_default().to_string()
         });
         let created = naive(row.text(6)).unwrap_or(t.now);
         let id = ids.take(source);
-        map.insert(source, id);
         accounts.insert(email.clone(), (id, user_type.clone()));
-        planned.push((
-            Some(UserRow {
+        Ok(Step::New(
+            UserRow {
                 id,
                 email,
                 username,
@@ -155,17 +131,18 @@ async fn users(t: &Target, src: &Mysql, done: &mut dyn FnMut(TableReport)) -> an
                 updated_at: naive(row.text(7)).unwrap_or(created),
                 deletion_due_at: naive(row.text(8)).map(|d| d - SHIFT),
                 token_generation: 0,
-            }),
-            t.map_row(&kind(TABLE), &sid, id),
-        ));
-        report.count(&sid, Fate::New);
-    }
-    t.write(TABLE, planned, |rows, maps| {
-        target::users_chunk(&t.db, rows, maps)
+            },
+            id,
+        ))
     })
     .await?;
-    done(report);
-    Ok(map)
+    if !t.dry {
+        for id in releases {
+            target::release(&t.db, id).await?;
+        }
+    }
+    plan.finish(t, |rows, maps| target::users_chunk(&t.db, rows, maps), done)
+        .await
 }
 
 /// A scale value (`"1"`–`"5"` as the front end writes them), fitted to its column.
@@ -184,9 +161,9 @@ fn scale(report: &mut TableReport, sid: &str, field: &str, v: Option<String>) ->
 async fn diaries(
     t: &Target,
     src: &Mysql,
-    users: &Ids,
+    users: &Imported,
     done: &mut dyn FnMut(TableReport),
-) -> anyhow::Result<Ids> {
+) -> anyhow::Result<Imported> {
     const TABLE: &str = "diaries";
     let rows = src
         .rows(
@@ -197,35 +174,25 @@ async fn diaries(
         )
         .await?;
     let zone = t.config.diary.time_zone;
-    let mut report = TableReport::new(TABLE);
-    let mut map = known(target::imported(&t.db, &kind(TABLE)).await?);
     let mut ids = target::diary_ids(&t.db).await?;
     let mut days = target::diary_days(&t.db).await?;
-    let mut planned: Planned<DiaryRow> = Vec::new();
-    for row in rows {
+    let plan = plan(t, TABLE, &kind(TABLE), &rows, |row, sid, report| {
         let source: i64 = row.get(0)?;
-        let sid = source.to_string();
-        if map.contains_key(&source) {
-            report.count(&sid, Fate::Already);
-            continue;
-        }
-        let Some(&user) = row.int(1).and_then(|u| users.get(&u)) else {
-            let why = format!("its author (user {:?}) was not imported", row.int(1));
-            report.count(&sid, Fate::Skipped(why));
-            continue;
+        let Some(user) = here(users, row.int(1)) else {
+            return Ok(Step::Skip(format!(
+                "its author (user {:?}) was not imported",
+                row.int(1)
+            )));
         };
         let Some(shifted) = naive(row.text(12)) else {
-            report.count(&sid, Fate::Skipped("it has no creation date".into()));
-            continue;
+            return Ok(Step::Skip("it has no creation date".into()));
         };
         let created = shifted - SHIFT;
         let day = created.and_utc().with_timezone(&zone).date_naive();
         if let Some(other) = days.get(&(user, day)) {
-            let why = format!(
+            return Ok(Step::Skip(format!(
                 "user {user} has a diary for {day} here already (diary {other}); one a day"
-            );
-            report.count(&sid, Fate::Skipped(why));
-            continue;
+            )));
         }
         let raw_emotion = row.get::<Option<f64>>(2).ok().flatten();
         let emotion = match raw_emotion {
@@ -236,21 +203,20 @@ async fn diaries(
                     .unwrap_or(0.0)
                     .clamp(0.0, 5.0);
                 report.adjust(
-                    &sid,
+                    sid,
                     format!("EmotionalStatus {other:?} is outside 0–5; kept as {fitted}"),
                 );
                 fitted
             }
         };
-        let weather = scale(&mut report, &sid, "weather", row.text(8)).unwrap_or_else(|| {
-            report.adjust(&sid, "no weather; kept empty");
+        let weather = scale(report, sid, "weather", row.text(8)).unwrap_or_else(|| {
+            report.adjust(sid, "no weather; kept empty");
             String::new()
         });
         let id = ids.take(source);
-        map.insert(source, id);
         days.insert((user, day), id);
-        planned.push((
-            Some(DiaryRow {
+        Ok(Step::New(
+            DiaryRow {
                 id,
                 user_id: user,
                 emotion_status: emotion,
@@ -263,48 +229,46 @@ async fn diaries(
                 like_count: 0,
                 sentence: row.text(7),
                 weather,
-                temperature: scale(&mut report, &sid, "temperature", row.text(9)),
-                humid: scale(&mut report, &sid, "humid", row.text(10)),
-                sleep: scale(&mut report, &sid, "sleep", row.text(11)),
+                temperature: scale(report, sid, "temperature", row.text(9)),
+                humid: scale(report, sid, "humid", row.text(10)),
+                sleep: scale(report, sid, "sleep", row.text(11)),
                 local_date: day,
                 created_at: created,
                 updated_at: naive(row.text(13)).unwrap_or(created),
-            }),
-            t.map_row(&kind(TABLE), &sid, id),
-        ));
-        report.count(&sid, Fate::New);
-    }
-    t.write(TABLE, planned, |rows, maps| {
-        target::diaries_chunk(&t.db, rows, maps)
+            },
+            id,
+        ))
     })
     .await?;
-    done(report);
-    Ok(map)
+    plan.finish(
+        t,
+        |rows, maps| target::diaries_chunk(&t.db, rows, maps),
+        done,
+    )
+    .await
 }
 
-/// The diary and author a comment or reply names, or why it cannot come over.
+/// The diary and author a comment, reply or like names, or why it cannot come over.
 fn parents(
-    users: &Ids,
-    diaries: &Ids,
+    users: &Imported,
+    diaries: &Imported,
     user: Option<i64>,
     diary: Option<i64>,
 ) -> Result<(i64, i64), String> {
-    let d = diary
-        .and_then(|d| diaries.get(&d))
-        .ok_or_else(|| format!("its diary ({diary:?}) was not imported"))?;
-    let u = user
-        .and_then(|u| users.get(&u))
-        .ok_or_else(|| format!("its author (user {user:?}) was not imported"))?;
-    Ok((*d, *u))
+    let d =
+        here(diaries, diary).ok_or_else(|| format!("its diary ({diary:?}) was not imported"))?;
+    let u =
+        here(users, user).ok_or_else(|| format!("its author (user {user:?}) was not imported"))?;
+    Ok((d, u))
 }
 
 async fn comments(
     t: &Target,
     src: &Mysql,
-    users: &Ids,
-    diaries: &Ids,
+    users: &Imported,
+    diaries: &Imported,
     done: &mut dyn FnMut(TableReport),
-) -> anyhow::Result<Ids> {
+) -> anyhow::Result<Imported> {
     const TABLE: &str = "comments";
     let rows = src
         .rows(
@@ -313,33 +277,19 @@ async fn comments(
              CAST(createdAt AS CHAR), CAST(updatedAt AS CHAR) FROM comments ORDER BY commentId",
         )
         .await?;
-    let mut report = TableReport::new(TABLE);
-    let mut map = known(target::imported(&t.db, &kind(TABLE)).await?);
     let mut ids = target::comment_ids(&t.db).await?;
-    let mut planned: Planned<CommentRow> = Vec::new();
-    for row in rows {
-        let source: i64 = row.get(0)?;
-        let sid = source.to_string();
-        if map.contains_key(&source) {
-            report.count(&sid, Fate::Already);
-            continue;
-        }
+    let plan = plan(t, TABLE, &kind(TABLE), &rows, |row, _, _| {
         let (diary, user) = match parents(users, diaries, row.int(2), row.int(1)) {
             Ok(p) => p,
-            Err(why) => {
-                report.count(&sid, Fate::Skipped(why));
-                continue;
-            }
+            Err(why) => return Ok(Step::Skip(why)),
         };
         let Some(content) = row.text(3) else {
-            report.count(&sid, Fate::Skipped("it has no content".into()));
-            continue;
+            return Ok(Step::Skip("it has no content".into()));
         };
         let created = naive(row.text(5)).unwrap_or(t.now);
-        let id = ids.take(source);
-        map.insert(source, id);
-        planned.push((
-            Some(CommentRow {
+        let id = ids.take(row.get(0)?);
+        Ok(Step::New(
+            CommentRow {
                 id,
                 diary_id: diary,
                 user_id: user,
@@ -347,25 +297,25 @@ async fn comments(
                 is_edited: row.int(4).unwrap_or(0) != 0,
                 created_at: created,
                 updated_at: naive(row.text(6)).unwrap_or(created),
-            }),
-            t.map_row(&kind(TABLE), &sid, id),
-        ));
-        report.count(&sid, Fate::New);
-    }
-    t.write(TABLE, planned, |rows, maps| {
-        target::comments_chunk(&t.db, rows, maps)
+            },
+            id,
+        ))
     })
     .await?;
-    done(report);
-    Ok(map)
+    plan.finish(
+        t,
+        |rows, maps| target::comments_chunk(&t.db, rows, maps),
+        done,
+    )
+    .await
 }
 
 async fn replies(
     t: &Target,
     src: &Mysql,
-    users: &Ids,
-    diaries: &Ids,
-    comments: &Ids,
+    users: &Imported,
+    diaries: &Imported,
+    comments: &Imported,
     done: &mut dyn FnMut(TableReport),
 ) -> anyhow::Result<()> {
     const TABLE: &str = "secondaryComments";
@@ -377,37 +327,25 @@ async fn replies(
              FROM secondaryComments ORDER BY secondaryCommentId",
         )
         .await?;
-    let mut report = TableReport::new(TABLE);
-    let map = known(target::imported(&t.db, &kind(TABLE)).await?);
     let mut ids = target::reply_ids(&t.db).await?;
-    let mut planned: Planned<ReplyRow> = Vec::new();
-    for row in rows {
-        let source: i64 = row.get(0)?;
-        let sid = source.to_string();
-        if map.contains_key(&source) {
-            report.count(&sid, Fate::Already);
-            continue;
-        }
+    let plan = plan(t, TABLE, &kind(TABLE), &rows, |row, _, _| {
         let (diary, user) = match parents(users, diaries, row.int(2), row.int(1)) {
             Ok(p) => p,
-            Err(why) => {
-                report.count(&sid, Fate::Skipped(why));
-                continue;
-            }
+            Err(why) => return Ok(Step::Skip(why)),
         };
-        let Some(&comment) = row.int(3).and_then(|c| comments.get(&c)) else {
-            let why = format!("its comment ({:?}) was not imported", row.int(3));
-            report.count(&sid, Fate::Skipped(why));
-            continue;
+        let Some(comment) = here(comments, row.int(3)) else {
+            return Ok(Step::Skip(format!(
+                "its comment ({:?}) was not imported",
+                row.int(3)
+            )));
         };
         let Some(content) = row.text(4) else {
-            report.count(&sid, Fate::Skipped("it has no content".into()));
-            continue;
+            return Ok(Step::Skip("it has no content".into()));
         };
         let created = naive(row.text(5)).unwrap_or(t.now);
-        let id = ids.take(source);
-        planned.push((
-            Some(ReplyRow {
+        let id = ids.take(row.get(0)?);
+        Ok(Step::New(
+            ReplyRow {
                 id,
                 diary_id: diary,
                 comment_id: comment,
@@ -416,24 +354,25 @@ async fn replies(
                 is_edited: false,
                 created_at: created,
                 updated_at: naive(row.text(6)).unwrap_or(created),
-            }),
-            t.map_row(&kind(TABLE), &sid, id),
-        ));
-        report.count(&sid, Fate::New);
-    }
-    t.write(TABLE, planned, |rows, maps| {
-        target::replies_chunk(&t.db, rows, maps)
+            },
+            id,
+        ))
     })
     .await?;
-    done(report);
+    plan.finish(
+        t,
+        |rows, maps| target::replies_chunk(&t.db, rows, maps),
+        done,
+    )
+    .await?;
     Ok(())
 }
 
 async fn likes(
     t: &Target,
     src: &Mysql,
-    users: &Ids,
-    diaries: &Ids,
+    users: &Imported,
+    diaries: &Imported,
     done: &mut dyn FnMut(TableReport),
 ) -> anyhow::Result<()> {
     const TABLE: &str = "DiaryLikes";
@@ -444,53 +383,37 @@ async fn likes(
              CAST(createdAt AS CHAR), CAST(updatedAt AS CHAR) FROM DiaryLikes ORDER BY diarylikeId",
         )
         .await?;
-    let mut report = TableReport::new(TABLE);
-    let map = known(target::imported(&t.db, &kind(TABLE)).await?);
     let mut ids = target::like_ids(&t.db).await?;
     let mut pairs = target::like_pairs(&t.db).await?;
-    let mut planned: Planned<LikeRow> = Vec::new();
-    for row in rows {
-        let source: i64 = row.get(0)?;
-        let sid = source.to_string();
-        if map.contains_key(&source) {
-            report.count(&sid, Fate::Already);
-            continue;
-        }
+    let plan = plan(t, TABLE, &kind(TABLE), &rows, |row, _, _| {
         let (diary, user) = match parents(users, diaries, row.int(1), row.int(2)) {
             Ok(p) => p,
-            Err(why) => {
-                report.count(&sid, Fate::Skipped(why));
-                continue;
-            }
+            Err(why) => return Ok(Step::Skip(why)),
         };
         if row.int(3).unwrap_or(0) == 0 {
-            report.count(&sid, Fate::Skipped("likeExist is false: not a like".into()));
-            continue;
+            return Ok(Step::Skip("likeExist is false: not a like".into()));
         }
         if !pairs.insert((diary, user)) {
-            let why = format!("user {user} likes diary {diary} already (a repeated row)");
-            report.count(&sid, Fate::Skipped(why));
-            continue;
+            return Ok(Step::Skip(format!(
+                "user {user} likes diary {diary} already (a repeated row)"
+            )));
         }
         let created = naive(row.text(4)).unwrap_or(t.now);
-        let id = ids.take(source);
-        planned.push((
-            Some(LikeRow {
+        let id = ids.take(row.get(0)?);
+        Ok(Step::New(
+            LikeRow {
                 id,
                 diary_id: diary,
                 user_id: user,
                 created_at: created,
                 updated_at: naive(row.text(5)).unwrap_or(created),
-            }),
-            t.map_row(&kind(TABLE), &sid, id),
-        ));
-        report.count(&sid, Fate::New);
-    }
-    t.write(TABLE, planned, |rows, maps| {
-        target::likes_chunk(&t.db, rows, maps)
+            },
+            id,
+        ))
     })
     .await?;
-    done(report);
+    plan.finish(t, |rows, maps| target::likes_chunk(&t.db, rows, maps), done)
+        .await?;
     Ok(())
 }
 
@@ -519,7 +442,7 @@ async fn chats(t: &Target, mongo: &Mongo, done: &mut dyn FnMut(TableReport)) -> 
             .and_then(|u| u.get_str("name").ok())
             .unwrap_or("익명")
             .to_string();
-        list.push(Imported {
+        list.push(messages::Imported {
             id: sid,
             user_id: None,
             sender: guest_sender(&name),

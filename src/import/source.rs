@@ -28,6 +28,13 @@ impl Row {
         }
     }
 
+    /// The row's source id: column 0, an integer or a uuid, as text.
+    pub fn key(&self) -> anyhow::Result<String> {
+        self.text(0)
+            .or_else(|| self.int(0).map(|i| i.to_string()))
+            .ok_or_else(|| anyhow::anyhow!("{}: a row without an id", self.table))
+    }
+
     /// A text column that may be NULL or not text at all (bad data reads as `None`).
     pub fn text(&self, i: usize) -> Option<String> {
         self.row
