@@ -15,7 +15,7 @@ use crate::store::db::{Db, DbResult};
 use crate::store::messages::MessageStore;
 
 /// Rows per transaction.
-pub(crate) const CHUNK: usize = 500;
+const CHUNK: usize = 500;
 
 /// What became of one source row.
 pub(crate) enum Fate {
@@ -153,7 +153,7 @@ pub struct Target {
 }
 
 /// A progress bar on a terminal (nothing when stderr is not one).
-pub(crate) fn progress(table: &str, len: usize) -> ProgressBar {
+fn progress(table: &str, len: usize) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
     if let Ok(style) =
         ProgressStyle::with_template("{prefix:<20} [{bar:30}] {pos}/{len} {elapsed_precise}")
@@ -290,6 +290,27 @@ impl<R> Plan<R> {
 /// The id here of source row `id` in `map`.
 pub(crate) fn here(map: &Imported, id: Option<i64>) -> Option<i64> {
     id.and_then(|id| map.get(&id.to_string()).copied())
+}
+
+impl Target {
+    /// Stores a channel's carried-over messages in the chat log, `CHUNK` at a time in the
+    /// order given (nothing on a dry run), and counts them in `report`.
+    pub(crate) async fn import_messages(
+        &self,
+        label: &str,
+        channel: i64,
+        list: &[crate::store::messages::Imported],
+        report: &mut TableReport,
+    ) -> anyhow::Result<()> {
+        let bar = progress(label, list.len());
+        for chunk in list.chunks(CHUNK) {
+            let new = self.log.import(channel, chunk, self.dry).await?;
+            report.count_many(chunk.len(), new);
+            bar.inc(chunk.len() as u64);
+        }
+        bar.finish_and_clear();
+        Ok(())
+    }
 }
 
 /// A MySQL date read as text (`CAST(… AS CHAR)`), as a UTC instant.

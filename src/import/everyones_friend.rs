@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use mongodb::bson::{Bson, Document, doc};
 
-use super::common::{CHUNK, Fate, Step, TableReport, Target, naive, parse_date, plan, progress};
+use super::common::{Fate, Step, TableReport, Target, naive, parse_date, plan};
 use super::source::{Mongo, Mysql};
 use super::target::{self, ChannelRow, MemberRow, UserRow};
 use crate::domain::Email;
@@ -315,13 +315,8 @@ async fn chats(
         // Date order (the original's dates have whole seconds: ties keep `_id` order).
         list.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
         let list: Vec<Imported> = list.into_iter().map(|(_, m)| m).collect();
-        let bar = progress(&format!("chats {room}"), list.len());
-        for chunk in list.chunks(CHUNK) {
-            let new = t.log.import(channel, chunk, t.dry).await?;
-            report.count_many(chunk.len(), new);
-            bar.inc(chunk.len() as u64);
-        }
-        bar.finish_and_clear();
+        t.import_messages(&format!("chats {room}"), channel, &list, &mut report)
+            .await?;
     }
     done(report);
     Ok(())

@@ -5,9 +5,7 @@
 use chrono::{Duration, Utc};
 use mongodb::bson::{Bson, doc};
 
-use super::common::{
-    CHUNK, Fate, Imported, Step, TableReport, Target, clip, here, naive, plan, progress,
-};
+use super::common::{Fate, Imported, Step, TableReport, Target, clip, here, naive, plan};
 use super::source::{Mongo, Mysql};
 use super::target::{self, CommentRow, DiaryRow, LikeRow, ReplyRow, UserRow};
 use crate::domain::Email;
@@ -451,13 +449,7 @@ async fn chats(t: &Target, mongo: &Mongo, done: &mut dyn FnMut(TableReport)) -> 
             created_at: oid.timestamp().to_chrono().with_timezone(&Utc),
         });
     }
-    let bar = progress(TABLE, list.len());
-    for chunk in list.chunks(CHUNK) {
-        let new = t.log.import(lobby, chunk, t.dry).await?;
-        report.count_many(chunk.len(), new);
-        bar.inc(chunk.len() as u64);
-    }
-    bar.finish_and_clear();
+    t.import_messages(TABLE, lobby, &list, &mut report).await?;
     done(report);
     Ok(())
 }

@@ -15,7 +15,7 @@ use crate::store::schema::{
 };
 use crate::with_conn;
 
-#[derive(Insertable, Clone)]
+#[derive(Insertable)]
 #[diesel(table_name = users)]
 pub(crate) struct UserRow {
     pub id: i64,
@@ -30,7 +30,7 @@ pub(crate) struct UserRow {
     pub token_generation: i64,
 }
 
-#[derive(Insertable, Clone)]
+#[derive(Insertable)]
 #[diesel(table_name = diaries)]
 pub(crate) struct DiaryRow {
     pub id: i64,
@@ -51,7 +51,7 @@ pub(crate) struct DiaryRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Insertable, Clone)]
+#[derive(Insertable)]
 #[diesel(table_name = comments)]
 pub(crate) struct CommentRow {
     pub id: i64,
@@ -63,7 +63,7 @@ pub(crate) struct CommentRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Insertable, Clone)]
+#[derive(Insertable)]
 #[diesel(table_name = secondary_comments)]
 pub(crate) struct ReplyRow {
     pub id: i64,
@@ -76,7 +76,7 @@ pub(crate) struct ReplyRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Insertable, Clone)]
+#[derive(Insertable)]
 #[diesel(table_name = diary_likes)]
 pub(crate) struct LikeRow {
     pub id: i64,
@@ -86,7 +86,7 @@ pub(crate) struct LikeRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Insertable, Clone)]
+#[derive(Insertable)]
 #[diesel(table_name = channels)]
 pub(crate) struct ChannelRow {
     pub id: i64,
@@ -101,7 +101,7 @@ pub(crate) struct ChannelRow {
     pub description: Option<String>,
 }
 
-#[derive(Insertable, Clone)]
+#[derive(Insertable)]
 #[diesel(table_name = channel_members)]
 pub(crate) struct MemberRow {
     pub channel_id: i64,
@@ -109,7 +109,7 @@ pub(crate) struct MemberRow {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Insertable, Clone)]
+#[derive(Insertable)]
 #[diesel(table_name = import_ids)]
 pub(crate) struct MapRow {
     pub kind: String,
@@ -120,9 +120,8 @@ pub(crate) struct MapRow {
 
 /// Writes one chunk of `$table` rows and their `import_ids` rows in one transaction, then (on
 /// PostgreSQL, whose sequences do not follow explicit ids) moves the id sequence past them, and
-/// runs `$after` (SQL, e.g. recounting likes) in the same transaction. PostgreSQL and MySQL
-/// take `BATCH` rows per statement; SQLite's async connection has no multi-row insert, and
-/// takes them one by one (in-process, so a statement costs no round trip).
+/// runs `$after` (SQL, e.g. recounting likes) in the same transaction (`insert_rows!`: several
+/// rows per statement where the backend can).
 macro_rules! commit_chunk {
     ($db:expr, $table:ident, $rows:expr, $maps:expr, $has_id:expr, $after:expr) => {{
         let rows = $rows;
@@ -133,8 +132,8 @@ macro_rules! commit_chunk {
             ($conn:expr, $insert:ident) => {
                 $conn
                     .transaction::<(), DbError, _>(async |conn| {
-                        $insert!(conn, $table, rows);
-                        $insert!(conn, import_ids, maps);
+                        $crate::insert_rows!($insert, conn, $table::table, rows);
+                        $crate::insert_rows!($insert, conn, import_ids::table, maps);
                         if matches!($db, Db::Postgres(_)) && $has_id {
                             diesel::sql_query(format!(
                                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
@@ -149,26 +148,6 @@ macro_rules! commit_chunk {
                         Ok(())
                     })
                     .await
-            };
-        }
-        macro_rules! one_by_one {
-            ($conn:expr, $t:ident, $list:expr) => {
-                for row in $list {
-                    diesel::insert_into($t::table)
-                        .values(row)
-                        .execute($conn)
-                        .await?;
-                }
-            };
-        }
-        macro_rules! batched {
-            ($conn:expr, $t:ident, $list:expr) => {
-                for part in $list.chunks(BATCH) {
-                    diesel::insert_into($t::table)
-                        .values(part.to_vec())
-                        .execute($conn)
-                        .await?;
-                }
             };
         }
         match $db {
@@ -187,9 +166,6 @@ macro_rules! commit_chunk {
         }
     }};
 }
-
-/// Rows per INSERT on PostgreSQL and MySQL (well under either's bind-parameter limit).
-const BATCH: usize = 100;
 
 pub(crate) async fn users_chunk(db: &Db, rows: Vec<UserRow>, maps: Vec<MapRow>) -> DbResult<()> {
     commit_chunk!(db, users, rows, maps, true, None)

@@ -119,6 +119,33 @@ macro_rules! with_conn {
     }};
 }
 
+/// Inserts every row of `$rows` (an owned `Vec`) into `$table` on `$conn`, inside whatever
+/// transaction it is in: `one_by_one` on SQLite, whose async connection has no multi-row
+/// insert (in-process, a statement costs no round trip); `batched`, 100 rows per statement, on
+/// PostgreSQL and MySQL. For bulk writes (`ninecloud import`); `?` converts diesel's error.
+#[macro_export]
+macro_rules! insert_rows {
+    (one_by_one, $conn:expr, $table:expr, $rows:expr) => {
+        for row in $rows {
+            ::diesel::insert_into($table)
+                .values(row)
+                .execute($conn)
+                .await?;
+        }
+    };
+    (batched, $conn:expr, $table:expr, $rows:expr) => {
+        let mut rows = $rows;
+        while !rows.is_empty() {
+            let rest = rows.split_off(rows.len().min(100));
+            ::diesel::insert_into($table)
+                .values(rows)
+                .execute($conn)
+                .await?;
+            rows = rest;
+        }
+    };
+}
+
 /// What an `UPDATE` or `DELETE` of one row by key returns: `NotFound` when no row matched.
 pub fn one_row(affected: usize) -> DbResult<()> {
     if affected == 0 {

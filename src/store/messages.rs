@@ -442,34 +442,10 @@ impl MessageStore for SqlMessages {
                             .zip(last - n + 1..)
                             .map(|(m, seq)| Row::imported(m, channel, seq))
                             .collect();
-                        $insert!(conn, rows);
+                        $crate::insert_rows!($insert, conn, chat_messages::table, rows);
                         Ok(fresh.len())
                     })
                     .await
-            };
-        }
-        // SQLite's async connection has no multi-row insert (in-process: no round trips).
-        macro_rules! one_by_one {
-            ($conn:expr, $rows:expr) => {
-                for row in $rows {
-                    diesel::insert_into(chat_messages::table)
-                        .values(row)
-                        .execute($conn)
-                        .await?;
-                }
-            };
-        }
-        macro_rules! batched {
-            ($conn:expr, $rows:expr) => {
-                let mut rows = $rows;
-                while !rows.is_empty() {
-                    let rest = rows.split_off(rows.len().min(100));
-                    diesel::insert_into(chat_messages::table)
-                        .values(rows)
-                        .execute($conn)
-                        .await?;
-                    rows = rest;
-                }
             };
         }
         match &self.db {
