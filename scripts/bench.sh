@@ -117,6 +117,7 @@ start_server() { # kind, port, extra environment for ninecloud...
       # user sending fast) and the per-address and total connection caps (every load client
       # comes from 127.0.0.1). ninecloud::mail at info: the sign-up code is in the log.
       env PORT="$port" HOST=127.0.0.1 DATA_DIR="$RUN/nc-$port" RUST_LOG=warn,ninecloud::mail=info \
+        METRICS_ADDR=127.0.0.1:0 \
         CHAT_RATE_LIMIT_PER_MINUTE=0 AUTH_RATE_LIMIT_PER_MINUTE=0 SOCKET_MAX_PER_IP=0 \
         SOCKET_MAX_CONNECTIONS=0 HTTP_MAX_CONNECTIONS=0 HTTP_MAX_CONNECTIONS_PER_IP=0 "$@" \
         "${SERVER_ON[@]}" "$BIN/ninecloud" >"$RUN/server.log" 2>&1 &

@@ -140,7 +140,8 @@ process_start() { # colour
       export DATA_DIR=$STATE/data HOST=127.0.0.1
       # shellcheck disable=SC1090 # the operator's env file
       if [ -n "$ENV_FILE" ]; then . "$ENV_FILE"; fi
-      export PORT=$port INSTANCE_NAME=$colour-$i
+      # Each instance's own metrics port (Prometheus scrapes 127.0.0.1:<port + 1000>).
+      export PORT=$port INSTANCE_NAME=$colour-$i METRICS_ADDR=127.0.0.1:$((port + 1000))
       set +a
       exec setsid "$NINECLOUD_BIN" serve </dev/null >>"$STATE/$colour-$i.log" 2>&1 9>&-
     ) &

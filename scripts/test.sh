@@ -141,6 +141,7 @@ start_server() { # name, port, extra env...
   shift 2
   mkdir -p "$RUN_DIR/$name"
   env PORT="$port" HOST=127.0.0.1 DATA_DIR="$RUN_DIR/$name" SECRET_KEY="$NC_SECRET_KEY" \
+    METRICS_ADDR=127.0.0.1:0 \
     SMTP_HOST=127.0.0.1 SMTP_PORT="$SMTP_PORT" SMTP_TLS=none MAILER_EMAIL=nine@cloud.test \
     AUTH_RATE_LIMIT_PER_MINUTE=0 SOCKET_MAX_PER_IP="$NC_SOCKET_MAX_PER_IP" \
     CHAT_RATE_LIMIT_PER_IP_PER_MINUTE=0 \

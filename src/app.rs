@@ -45,6 +45,9 @@ pub struct App {
     /// The socket server, once it is attached (see `realtime::attach`).
     hub: OnceLock<Arc<dyn Hub>>,
     draining: AtomicBool,
+    /// The metrics listener, bound at start (`METRICS_ADDR`) until the server serves on it.
+    metrics_listener: std::sync::Mutex<Option<tokio::net::TcpListener>>,
+    metrics_addr: OnceLock<std::net::SocketAddr>,
 }
 
 #[derive(Clone)]
@@ -117,10 +120,36 @@ impl App {
             clock: Clock::default(),
             hub: OnceLock::new(),
             draining: AtomicBool::new(false),
+            metrics_listener: std::sync::Mutex::new(None),
+            metrics_addr: OnceLock::new(),
         })
     }
 
     /// The socket server; `None` only before `realtime::attach` ran.
+    /// Binds the metrics listener (`METRICS_ADDR`): at start, so a taken port is an error then.
+    pub async fn bind_metrics(&self) -> anyhow::Result<()> {
+        let Some(addr) = self.config.metrics_addr else {
+            return Ok(());
+        };
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("METRICS_ADDR: cannot listen on {addr}: {e}"))?;
+        let _ = self.metrics_addr.set(listener.local_addr()?);
+        if let Ok(mut slot) = self.metrics_listener.lock() {
+            *slot = Some(listener);
+        }
+        Ok(())
+    }
+
+    /// Where `/metrics` is served, once bound.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_addr.get().copied()
+    }
+
+    pub(crate) fn take_metrics_listener(&self) -> Option<tokio::net::TcpListener> {
+        self.metrics_listener.lock().ok().and_then(|mut l| l.take())
+    }
+
     pub fn hub(&self) -> Option<&Arc<dyn Hub>> {
         self.hub.get()
     }

@@ -64,6 +64,9 @@ pub struct Config {
     /// The Everyone's friend REST routes (`/user/*`, `/login`, `/channel/*`) and socket dialect
     /// (`getMessage`, `enterChannel`); off for a deployment that runs only NINE Cloud.
     pub everyones_friend: bool,
+    /// Where Prometheus scrapes `/metrics` (`METRICS_ADDR`, default 127.0.0.1:9464; `off`):
+    /// a listener of its own, so the metrics never pass through Nginx.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     pub shutdown_grace: Duration,
     /// Socket.IO rooms shared between instances through Redis (`REDIS_URL`, or
     /// `REDIS_HOST`/`REDIS_PORT`/`REDIS_PASSWORD` as in the original `.env`).
@@ -571,6 +574,13 @@ impl Config {
                 "a number of requests per minute",
             )?,
             everyones_friend: v.bool("EVERYONES_FRIEND", true)?,
+            metrics_addr: match v.string("METRICS_ADDR") {
+                None => Some(std::net::SocketAddr::from(([127, 0, 0, 1], 9464))),
+                Some(a) if a.eq_ignore_ascii_case("off") => None,
+                Some(a) => Some(a.parse().map_err(|_| {
+                    ConfigError::new("METRICS_ADDR", format!("'{a}' is not host:port or off"))
+                })?),
+            },
             shutdown_grace: v.seconds("SHUTDOWN_GRACE", 25)?,
             redis_url: Self::redis(&v)?,
             redis_request_timeout: Duration::from_millis(v.parse(

@@ -65,6 +65,7 @@ impl AppError {
     }
 
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
+        crate::telemetry::rate_limited("http");
         Self {
             retry_after: Some(retry_after_secs.max(1)),
             ..Self::new(

@@ -18,6 +18,7 @@ pub mod oauth;
 pub mod realtime;
 pub mod serve;
 pub mod store;
+pub mod telemetry;
 pub mod tokens;
 pub mod views;
 
@@ -34,6 +35,8 @@ use crate::config::Config;
 /// A server bound to its port and serving.
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served (`METRICS_ADDR`), unless off.
+    pub metrics_addr: Option<SocketAddr>,
     pub app: Arc<App>,
     shutdown: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -63,6 +66,7 @@ pub async fn bind(mut config: Config) -> anyhow::Result<(TcpListener, Arc<App>)>
         config.port = addr.port();
     }
     let app = Arc::new(App::build(config).await?);
+    app.bind_metrics().await?;
     Ok((listener, app))
 }
 
@@ -77,6 +81,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let task = tokio::spawn(serve_on(listener, app.clone(), signal));
     Ok(RunningServer {
         addr,
+        metrics_addr: app.metrics_addr(),
         app,
         shutdown: tx,
         task,
@@ -94,6 +99,16 @@ pub async fn serve_on(
     let state = AppState(app.clone());
     let router = realtime::attach(http::router(state), app.clone()).await?;
     let jobs = tokio::spawn(jobs::run_periodic(app.clone()));
+    // Prometheus' own listener: it stops with the process (a scrape is short and idempotent).
+    let metrics = app.take_metrics_listener().map(|listener| {
+        crate::telemetry::handle();
+        let router = crate::http::metrics::router(app.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        })
+    });
     let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
     let draining_app = app.clone();
     let graceful = async move {
@@ -129,6 +144,9 @@ pub async fn serve_on(
         }
     };
     jobs.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     app.messages.close().await;
     tracing::info!("stopped");
     result

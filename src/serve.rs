@@ -146,6 +146,7 @@ async fn refuse(mut tcp: TcpStream, full: Full) {
         Full::Address(_) => (429, "Too Many Requests"),
         Full::Server(_) => (503, "Service Unavailable"),
     };
+    crate::telemetry::rate_limited("connections");
     let body = serde_json::json!({ "message": full.message() }).to_string();
     let response = format!(
         "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod health;
 pub mod insights;
 pub mod linger;
+pub mod metrics;
 pub mod multipart;
 pub mod oauth;
 pub mod reply;
@@ -69,6 +70,8 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             AppError::internal("a request handler panicked").into_response()
         }))
+        // Counted by route template (each route's layer sees its MatchedPath).
+        .layer(axum::middleware::from_fn(crate::telemetry::track_http))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -295,7 +295,9 @@ pub fn send_as_guest<A: Adapter>(socket: &SocketRef<A>, name: &str) {
     }
 }
 
+/// How long a refused sender must wait, in ms (every chat limit's refusal passes here).
 fn wait_text(not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> u128 {
+    crate::telemetry::rate_limited("chat");
     not_until
         .wait_time_from(governor::clock::Clock::now(
             &governor::clock::DefaultClock::default(),
@@ -428,7 +430,19 @@ pub async fn post<A: Adapter>(
     new: NewMessage,
 ) -> Result<Appended, String> {
     let channel = new.channel_id;
-    let appended = ctx.app.messages.append(new).await.map_err(|e| match e {
+    let started = std::time::Instant::now();
+    let result = ctx.app.messages.append(new).await;
+    crate::telemetry::chat_append(
+        match &result {
+            Ok(a) if a.duplicate => "duplicate",
+            Ok(_) => "stored",
+            Err(DbError::Busy) => "refused",
+            Err(DbError::NotFound) => "unknown_channel",
+            Err(_) => "failed",
+        },
+        started.elapsed(),
+    );
+    let appended = result.map_err(|e| match e {
         DbError::NotFound => UNKNOWN_CHANNEL.to_string(),
         DbError::Busy => "the server is busy storing messages; try again in a moment".to_string(),
         other => {

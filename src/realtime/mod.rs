@@ -341,6 +341,17 @@ async fn install<A: Adapter>(
     }
     socket.on_disconnect(on_disconnect::<A>);
     ctx.stats.connected.fetch_add(1, Ordering::Relaxed);
+    crate::telemetry::socket_connected(
+        match socket.transport_type() {
+            socketioxide::TransportType::Polling => "polling",
+            socketioxide::TransportType::Websocket => "websocket",
+        },
+        // Socket.IO's protocol: 4 for socket.io-client 2.x (Engine.IO 3), 5 for 3.x and 4.x.
+        match socket.protocol() {
+            socketioxide::ProtocolVersion::V4 => "4",
+            socketioxide::ProtocolVersion::V5 => "5",
+        },
+    );
     Ok(())
 }
 
@@ -351,8 +362,14 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(ctx): State<Ctx>) {
     }
 }
 
-async fn on_disconnect<A: Adapter>(socket: SocketRef<A>, io: SocketIo<A>, State(ctx): State<Ctx>) {
+async fn on_disconnect<A: Adapter>(
+    socket: SocketRef<A>,
+    io: SocketIo<A>,
+    State(ctx): State<Ctx>,
+    reason: socketioxide::socket::DisconnectReason,
+) {
     ctx.stats.connected.fetch_sub(1, Ordering::Relaxed);
+    crate::telemetry::socket_disconnected(&format!("{reason:?}"));
     nine_cloud::on_disconnect(&socket, &ctx).await;
     self::core::leave_all(&socket, &io, &ctx).await;
 }

@@ -273,6 +273,15 @@ impl Db {
         }
     }
 
+    /// The pool's connections: made, allowed, idle and callers waiting (for the metrics).
+    pub fn pool_status(&self) -> deadpool::Status {
+        match self {
+            Db::Sqlite(pool) => pool.status(),
+            Db::Postgres(pool) => pool.status(),
+            Db::Mysql(pool) => pool.status(),
+        }
+    }
+
     /// A cheap round trip, for `/ready` and `/health`.
     pub async fn ping(&self) -> DbResult<()> {
         with_conn!(self, |conn| {

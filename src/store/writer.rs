@@ -302,6 +302,7 @@ impl Batch {
 /// fail. A message alone that meets a unique key (its client id stored meanwhile by another
 /// instance) is tried once more, which finds the earlier message.
 pub async fn run<C: Commit + ?Sized>(committer: &C, batch: &[Pending]) -> Vec<Outcome> {
+    crate::telemetry::chat_batch(batch.len());
     if batch.len() > 1 {
         match committer.commit(batch).await {
             Ok(outcomes) => return outcomes,

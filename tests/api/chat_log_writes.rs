@@ -292,6 +292,7 @@ impl Process {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
+            .env("METRICS_ADDR", "127.0.0.1:0")
             .env("DATA_DIR", data)
             .env("DATABASE_URL", &app.database_url)
             .env("SECRET_KEY", "test-secret-key-0123456789abcdef")

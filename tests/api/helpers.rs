@@ -79,6 +79,8 @@ pub struct TestApp {
     /// Where this server keeps its data, for a second instance sharing it.
     pub database_url: String,
     pub mongo_url: Option<String>,
+    /// `http://…/metrics` when the test asked for METRICS_ADDR.
+    pub metrics_url: Option<String>,
     server: Option<RunningServer>,
     _tmp: tempfile::TempDir,
 }
@@ -103,6 +105,8 @@ pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
     set("DATABASE_POOL_SIZE", "4");
     set("SECRET_KEY", "test-secret-key-0123456789abcdef");
     set("AUTH_RATE_LIMIT_PER_MINUTE", "1000");
+    // Many servers share this process: each would take the default metrics port.
+    set("METRICS_ADDR", "off");
     // TEST_CHAT_LOG=mongo: the chat log in MongoDB (a fresh database per test).
     if std::env::var("TEST_CHAT_LOG").as_deref() == Ok("mongo") {
         let base = required_env("TEST_MONGO_URL");
@@ -131,6 +135,7 @@ pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
     TestApp {
         database_url,
         mongo_url,
+        metrics_url: server.metrics_addr.map(|a| format!("http://{a}/metrics")),
         base: format!("http://{}", server.addr),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

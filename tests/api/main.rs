@@ -10,6 +10,7 @@ mod diary;
 mod everyones_friend;
 mod helpers;
 mod import;
+mod metrics;
 mod oauth;
 mod operations;
 mod storage;

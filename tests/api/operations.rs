@@ -50,6 +50,7 @@ async fn the_binary_serves_and_exits_cleanly_on_sigterm() {
     };
     let mut child = Command::new(env!("CARGO_BIN_EXE_ninecloud"))
         .env("PORT", port.to_string())
+        .env("METRICS_ADDR", "127.0.0.1:0")
         .env("HOST", "127.0.0.1")
         .env("DATA_DIR", dir.path())
         .env_remove("SECRET_KEY")

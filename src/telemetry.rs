@@ -1,0 +1,148 @@
+//! Prometheus metrics, served on a listener of their own (`METRICS_ADDR`, loopback by default)
+//! so that they are never public through Nginx.
+//!
+//! Counters and histograms are recorded where things happen (through the `metrics` facade);
+//! gauges that are states rather than events (the database pool, the chat log's write queue,
+//! the process) are read when Prometheus scrapes (`http/metrics.rs`, which serves them). Labels
+//! stay bounded: route templates, never raw paths or ids.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Seconds: from a fast query to a slow AI answer.
+const SECONDS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+/// Messages per group commit.
+const BATCH: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+static PROCESS: OnceLock<metrics_process::Collector> = OnceLock::new();
+
+/// The process' CPU, memory and open files, read now (at a scrape).
+pub fn collect_process() {
+    if let Some(process) = PROCESS.get() {
+        process.collect();
+    }
+}
+
+/// The process-wide recorder (installed on first use; every server in the process shares it).
+pub fn handle() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS)
+            .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_batch_size".into()), BATCH));
+        let recorder = match builder {
+            Ok(b) => b.build_recorder(),
+            Err(_) => PrometheusBuilder::new().build_recorder(),
+        };
+        let handle = recorder.handle();
+        // Another recorder installed first (a test harness): ours still renders what it gets.
+        let _ = metrics::set_global_recorder(recorder);
+        describe();
+        handle
+    })
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "ninecloud_http_requests_total",
+        "HTTP requests by method, route template and status"
+    );
+    describe_histogram!(
+        "ninecloud_http_request_duration_seconds",
+        "HTTP request latency by method and route template"
+    );
+    describe_counter!(
+        "ninecloud_socket_connects_total",
+        "Socket.IO connections by transport and protocol version"
+    );
+    describe_counter!(
+        "ninecloud_socket_disconnects_total",
+        "Socket.IO disconnections by reason"
+    );
+    describe_gauge!("ninecloud_sockets", "Socket.IO connections open now");
+    describe_counter!(
+        "ninecloud_chat_appends_total",
+        "Chat messages sent, by outcome: stored, duplicate (a retried client id), refused"
+    );
+    describe_histogram!(
+        "ninecloud_chat_append_duration_seconds",
+        "From a send to its message being stored (group commit included)"
+    );
+    describe_histogram!(
+        "ninecloud_chat_batch_size",
+        "Messages stored per group-commit transaction"
+    );
+    describe_gauge!(
+        "ninecloud_chat_write_queue",
+        "The chat log's write queue: queued messages and capacity"
+    );
+    describe_gauge!(
+        "ninecloud_chat_write_refused",
+        "Appends refused so far because the write queue was full"
+    );
+    describe_gauge!(
+        "ninecloud_db_pool_connections",
+        "Database pool: size, available and waiting"
+    );
+    describe_counter!(
+        "ninecloud_rate_limited_total",
+        "Requests and connections refused by a limit, by limit"
+    );
+    let process = PROCESS.get_or_init(|| metrics_process::Collector::new(""));
+    process.describe();
+}
+
+/// HTTP middleware: counts every request by method, route template (`unmatched` for a path no
+/// route has) and status, and times it.
+pub async fn track_http(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().as_str().to_string();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    counter!("ninecloud_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    histogram!("ninecloud_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+pub fn socket_connected(transport: &'static str, protocol: &'static str) {
+    counter!("ninecloud_socket_connects_total", "transport" => transport, "protocol" => protocol)
+        .increment(1);
+    gauge!("ninecloud_sockets").increment(1.0);
+}
+
+/// `reason`: socketioxide's `DisconnectReason` variant (a handful of names).
+pub fn socket_disconnected(reason: &str) {
+    counter!("ninecloud_socket_disconnects_total", "reason" => reason.to_string()).increment(1);
+    gauge!("ninecloud_sockets").decrement(1.0);
+}
+
+/// A chat send's outcome (`stored`, `duplicate`, `refused`, `failed`) and how long it took.
+pub fn chat_append(outcome: &'static str, took: std::time::Duration) {
+    counter!("ninecloud_chat_appends_total", "outcome" => outcome).increment(1);
+    histogram!("ninecloud_chat_append_duration_seconds").record(took.as_secs_f64());
+}
+
+pub fn chat_batch(size: usize) {
+    histogram!("ninecloud_chat_batch_size").record(size as f64);
+}
+
+/// A request or connection refused by a limit (`auth`, `connections`, `chat`).
+pub fn rate_limited(limit: &'static str) {
+    counter!("ninecloud_rate_limited_total", "limit" => limit).increment(1);
+}
