@@ -67,6 +67,7 @@ if ! command -v s3s-fs >/dev/null; then
   cargo install -q s3s-fs@0.14.1 --locked --features binary
 fi
 ensure_secantus
+command -v prometheus >/dev/null || apt_install prometheus
 (cd tests && npm ci --no-audit --no-fund --loglevel=error)
 
 SMTP_PORT=$(free_port)
@@ -176,10 +177,14 @@ CLUSTER_URL="$TEST_REDIS_URL/?protocol=resp3"
 CLUSTER_DATABASE=$(shared_database "$CLUSTER_DB")
 MONGO_DB_URL="mongodb://127.0.0.1:$MONGO_PORT/$CLUSTER_DB?retryWrites=false"
 ONE_PORT=$(free_port)
-start_server one "$ONE_PORT" DATABASE_URL="$CLUSTER_DATABASE" REDIS_URL="$CLUSTER_URL" MONGO_DB="$MONGO_DB_URL"
+ONE_METRICS=$(free_port)
+start_server one "$ONE_PORT" DATABASE_URL="$CLUSTER_DATABASE" REDIS_URL="$CLUSTER_URL" MONGO_DB="$MONGO_DB_URL" \
+  METRICS_ADDR="127.0.0.1:$ONE_METRICS"
 wait_ready "$ONE_PORT" one # the first one migrates the shared database
 TWO_PORT=$(free_port)
-start_server two "$TWO_PORT" DATABASE_URL="$CLUSTER_DATABASE" REDIS_URL="$CLUSTER_URL" MONGO_DB="$MONGO_DB_URL"
+TWO_METRICS=$(free_port)
+start_server two "$TWO_PORT" DATABASE_URL="$CLUSTER_DATABASE" REDIS_URL="$CLUSTER_URL" MONGO_DB="$MONGO_DB_URL" \
+  METRICS_ADDR="127.0.0.1:$TWO_METRICS"
 wait_ready "$SOLO_PORT" solo
 wait_ready "$TWO_PORT" two
 
@@ -195,6 +200,26 @@ if ! NC_URL="http://127.0.0.1:$ONE_PORT" NC_URL_2="http://127.0.0.1:$TWO_PORT" N
   node --test --test-concurrency=1 tests/client/; then
   FAILED+=("socket suites (two instances, Redis, PostgreSQL, MongoDB)")
   tail -n 50 "$RUN_DIR/one.log" "$RUN_DIR/two.log" >&2
+fi
+
+# ---------------------------------------------------------------------------------------------
+step "Prometheus scraping both instances; the Grafana dashboard's metrics (tests/metrics)"
+promtool check config deploy/prometheus/prometheus.yml >/dev/null \
+  || FAILED+=("deploy/prometheus/prometheus.yml (promtool)")
+# deploy/prometheus/prometheus.yml with the two instances' metrics ports, scraped every second.
+sed -e 's/scrape_interval: 15s/scrape_interval: 1s/' \
+  -e "s/\"127.0.0.1:9464\"/\"127.0.0.1:$ONE_METRICS\", \"127.0.0.1:$TWO_METRICS\"/" \
+  deploy/prometheus/prometheus.yml >"$RUN_DIR/prometheus.yml"
+grep -q "$TWO_METRICS" "$RUN_DIR/prometheus.yml" || die "the Prometheus test config names no instance"
+PROM_PORT=$(free_port)
+prometheus --config.file="$RUN_DIR/prometheus.yml" --storage.tsdb.path="$RUN_DIR/prometheus" \
+  --web.listen-address="127.0.0.1:$PROM_PORT" >"$RUN_DIR/prometheus.log" 2>&1 &
+PIDS+=($!)
+wait_port "$PROM_PORT" "Prometheus" "$RUN_DIR/prometheus.log"
+if ! NC_URL="http://127.0.0.1:$ONE_PORT" NC_URL_2="http://127.0.0.1:$TWO_PORT" \
+  PROM_URL="http://127.0.0.1:$PROM_PORT" node --test --test-concurrency=1 tests/metrics/; then
+  FAILED+=("Prometheus metrics")
+  tail -n 30 "$RUN_DIR/prometheus.log" >&2
 fi
 
 # ---------------------------------------------------------------------------------------------

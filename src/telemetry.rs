@@ -99,6 +99,33 @@ fn describe() {
     );
     let process = PROCESS.get_or_init(|| metrics_process::Collector::new(""));
     process.describe();
+    // Every known label value starts at zero, so that a rate over a series that has not moved
+    // yet is 0, not absent (and dashboards find every series from the first scrape).
+    for limit in ["http", "chat", "connections"] {
+        counter!("ninecloud_rate_limited_total", "limit" => limit).increment(0);
+    }
+    for outcome in [
+        "stored",
+        "duplicate",
+        "refused",
+        "unknown_channel",
+        "failed",
+    ] {
+        counter!("ninecloud_chat_appends_total", "outcome" => outcome).increment(0);
+    }
+    for reason in [
+        "TransportClose",
+        "MultipleHttpPollingError",
+        "PacketParsingError",
+        "TransportError",
+        "HeartbeatTimeout",
+        "ClientNSDisconnect",
+        "ServerNSDisconnect",
+        "ClosingServer",
+    ] {
+        counter!("ninecloud_socket_disconnects_total", "reason" => reason).increment(0);
+    }
+    gauge!("ninecloud_sockets").increment(0.0);
 }
 
 /// HTTP middleware: counts every request by method, route template (`unmatched` for a path no

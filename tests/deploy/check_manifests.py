@@ -51,6 +51,22 @@ if int(ingress["nginx.ingress.kubernetes.io/proxy-read-timeout"]) <= 45:
 if docs["Deployment"]["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] != 0:
     problems.append("a rolling update must not take a pod away before its successor is ready")
 
+# The metrics: on their own port in the pod, announced for scraping, reachable through the
+# Service's `metrics` port that the ServiceMonitor (a CRD, not validated above) names.
+ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+metrics_port = int(config.get("METRICS_ADDR", ":0").rsplit(":", 1)[1])
+if ports.get("metrics") != metrics_port:
+    problems.append(f"the container's metrics port {ports.get('metrics')} is not METRICS_ADDR's {metrics_port}")
+annotations = docs["Deployment"]["spec"]["template"]["metadata"].get("annotations", {})
+if annotations.get("prometheus.io/port") != str(metrics_port):
+    problems.append("the pod's prometheus.io/port annotation does not name the metrics port")
+service_ports = {p["name"] for p in docs["Service"]["spec"]["ports"]}
+monitor = yaml.safe_load((K8S / "servicemonitor.yaml").read_text())
+if monitor["spec"]["selector"]["matchLabels"] != docs["Service"]["metadata"]["labels"]:
+    problems.append("the ServiceMonitor does not select the Service")
+for endpoint in monitor["spec"]["endpoints"]:
+    if endpoint["port"] not in service_ports:
+        problems.append(f"the ServiceMonitor scrapes port {endpoint['port']}, which the Service lacks")
 # --- docker compose ---------------------------------------------------------------------------
 COMPOSE = ROOT / "docker-compose.blue-green.yml"
 schema = subprocess.run(
