@@ -93,6 +93,15 @@ fn describe() {
         "ninecloud_db_pool_connections",
         "Database pool: size, available and waiting"
     );
+    describe_counter!("ninecloud_broadcasts_total", "Broadcasts sent, by event");
+    describe_counter!(
+        "ninecloud_broadcast_dropped_total",
+        "Sockets that missed a broadcast (too slow: their send buffer was full, or gone)"
+    );
+    describe_counter!(
+        "ninecloud_adapter_errors_total",
+        "Adapter requests that failed or timed out (across instances through Redis), by operation"
+    );
     describe_counter!(
         "ninecloud_rate_limited_total",
         "Requests and connections refused by a limit, by limit"
@@ -126,6 +135,10 @@ fn describe() {
         counter!("ninecloud_socket_disconnects_total", "reason" => reason).increment(0);
     }
     gauge!("ninecloud_sockets").increment(0.0);
+    counter!("ninecloud_broadcast_dropped_total").increment(0);
+    for op in ["broadcast", "rooms"] {
+        counter!("ninecloud_adapter_errors_total", "op" => op).increment(0);
+    }
 }
 
 /// HTTP middleware: counts every request by method, route template (`unmatched` for a path no
@@ -172,4 +185,19 @@ pub fn chat_batch(size: usize) {
 /// A request or connection refused by a limit (`auth`, `connections`, `chat`).
 pub fn rate_limited(limit: &'static str) {
     counter!("ninecloud_rate_limited_total", "limit" => limit).increment(1);
+}
+
+/// One broadcast of `event` (a handful of event names: bounded).
+pub fn broadcast(event: &str) {
+    counter!("ninecloud_broadcasts_total", "event" => event.to_string()).increment(1);
+}
+
+pub fn broadcast_dropped(sockets: usize) {
+    counter!("ninecloud_broadcast_dropped_total").increment(sockets as u64);
+}
+
+/// An adapter request (`broadcast`, `rooms`) that failed: with Redis, another instance did not
+/// answer within REDIS_REQUEST_TIMEOUT_MS, or Redis is unreachable.
+pub fn adapter_error(op: &'static str) {
+    counter!("ninecloud_adapter_errors_total", "op" => op).increment(1);
 }

@@ -486,6 +486,7 @@ pub async fn broadcast<A: Adapter, T: Serialize + ?Sized>(
     event: &str,
     data: &T,
 ) {
+    crate::telemetry::broadcast(event);
     if let Err(e) = to.emit(event, data).await {
         report(ctx, room, event, e);
     }
@@ -494,6 +495,7 @@ pub async fn broadcast<A: Adapter, T: Serialize + ?Sized>(
 fn report(ctx: &Ctx, room: &str, event: &str, e: BroadcastError) {
     match e {
         BroadcastError::Socket(errors) => {
+            crate::telemetry::broadcast_dropped(errors.len());
             let total = ctx
                 .stats
                 .dropped
@@ -507,7 +509,10 @@ fn report(ctx: &Ctx, room: &str, event: &str, e: BroadcastError) {
                 "sockets too slow or gone missed a broadcast"
             );
         }
-        other => tracing::error!(room, event, error = %other, "broadcast failed"),
+        other => {
+            crate::telemetry::adapter_error("broadcast");
+            tracing::error!(room, event, error = %other, "broadcast failed");
+        }
     }
 }
 
@@ -526,6 +531,7 @@ pub async fn online_users<A: Adapter>(io: &SocketIo<A>, ctx: &Ctx, channel: i64)
             ids
         }
         Err(e) => {
+            crate::telemetry::adapter_error("rooms");
             tracing::warn!(channel, error = %e, "could not list the channel's users");
             vec![]
         }

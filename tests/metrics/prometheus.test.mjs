@@ -50,8 +50,13 @@ test('Prometheus scrapes both instances and counts a chat session', async () => 
   await eventually(async () => (await query('up{job="ninecloud"} == 1')).length === 2, 'both instances up');
   await freshScrape();
   const stored = 'sum(ninecloud_chat_appends_total{outcome="stored"})';
+  const broadcasts = 'sum(ninecloud_broadcasts_total{event="channel:message"})';
   const signups = 'sum(ninecloud_http_requests_total{route="/complete-signup",status="201"})';
-  const before = { stored: await scalar(stored), signups: await scalar(signups) };
+  const before = {
+    stored: await scalar(stored),
+    signups: await scalar(signups),
+    broadcasts: await scalar(broadcasts),
+  };
 
   // Two people on each instance, in one channel, ten messages each.
   const users = [await newUser('프로메1'), await newUser('프로메2', URL_2), await newUser('프로메3'), await newUser('프로메4', URL_2)];
@@ -75,6 +80,9 @@ test('Prometheus scrapes both instances and counts a chat session', async () => 
 
   assert.equal(await scalar(stored) - before.stored, 40);
   assert.equal(await scalar(signups) - before.signups, 4);
+  // Each message is broadcast once, by the instance that stored it; nobody missed one.
+  assert.equal(await scalar(broadcasts) - before.broadcasts, 40);
+  assert.equal(await scalar('sum(ninecloud_broadcast_dropped_total)'), 0);
   // Each instance holds its own two sockets (at least: other suites may linger).
   const perInstance = await query('sum by (instance) (ninecloud_sockets)');
   assert.equal(perInstance.length, 2);
