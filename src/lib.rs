@@ -104,9 +104,13 @@ pub async fn serve_on(
         crate::telemetry::handle();
         let router = crate::http::metrics::router(app.clone());
         tokio::spawn(async move {
+            // Histogram samples wait in the recorder until upkeep folds them into buckets:
+            // without it they would pile up whenever nobody scrapes.
+            let upkeep = tokio::spawn(crate::telemetry::upkeep());
             if let Err(e) = axum::serve(listener, router).await {
                 tracing::error!(error = %e, "the metrics listener stopped");
             }
+            upkeep.abort();
         })
     });
     let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();

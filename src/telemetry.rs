@@ -187,9 +187,21 @@ pub fn rate_limited(limit: &'static str) {
     counter!("ninecloud_rate_limited_total", "limit" => limit).increment(1);
 }
 
-/// One broadcast of `event` (a handful of event names: bounded).
-pub fn broadcast(event: &str) {
-    counter!("ninecloud_broadcasts_total", "event" => event.to_string()).increment(1);
+/// One broadcast of `event` (a handful of event names: bounded; static, so nothing is
+/// allocated per broadcast).
+pub fn broadcast(event: &'static str) {
+    counter!("ninecloud_broadcasts_total", "event" => event).increment(1);
+}
+
+/// Folds the histograms' samples into their buckets every 5 s, as a scrape does: recorded
+/// samples are held until then, so without it memory would grow while nobody scrapes.
+pub async fn upkeep() {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        handle().run_upkeep();
+    }
 }
 
 pub fn broadcast_dropped(sockets: usize) {

@@ -472,7 +472,7 @@ pub async fn emit_to<A: Adapter, T: Serialize + ?Sized>(
     io: &SocketIo<A>,
     ctx: &Ctx,
     room: String,
-    event: &str,
+    event: &'static str,
     data: &T,
 ) {
     broadcast(io.to(room.clone()), ctx, &room, event, data).await;
@@ -483,7 +483,7 @@ pub async fn broadcast<A: Adapter, T: Serialize + ?Sized>(
     to: BroadcastOperators<A>,
     ctx: &Ctx,
     room: &str,
-    event: &str,
+    event: &'static str,
     data: &T,
 ) {
     crate::telemetry::broadcast(event);
