@@ -68,6 +68,8 @@ if ! command -v s3s-fs >/dev/null; then
 fi
 ensure_secantus
 command -v prometheus >/dev/null || apt_install prometheus
+# The Socket.IO Admin UI test drives the real UI in Chromium (tests/admin-ui).
+command -v chromium >/dev/null || apt_install chromium
 (cd tests && npm ci --no-audit --no-fund --loglevel=error)
 
 SMTP_PORT=$(free_port)
@@ -136,6 +138,10 @@ BIN="$CARGO_TARGET_DIR/debug/ninecloud"
 export NC_SECRET_KEY="socket-suite-secret-$(date +%s)-$RANDOM"
 # Every suite runs from 127.0.0.1: room for its sockets, and a cap tests/client/limits checks.
 export NC_SOCKET_MAX_PER_IP=150
+# The Admin UI on every server (tests/client/admin): production mode on the single instance,
+# development mode on the two sharing Redis; the hash made by `ninecloud hash-password`.
+export NC_ADMIN_USER=ops NC_ADMIN_PASSWORD="admin-$RANDOM-$RANDOM" NC_ADMIN_LOGIN_LIMIT=10
+NC_ADMIN_HASH=$(printf '%s\n' "$NC_ADMIN_PASSWORD" | "$BIN" hash-password)
 
 start_server() { # name, port, extra env...
   local name=$1 port=$2
@@ -146,6 +152,8 @@ start_server() { # name, port, extra env...
     SMTP_HOST=127.0.0.1 SMTP_PORT="$SMTP_PORT" SMTP_TLS=none MAILER_EMAIL=nine@cloud.test \
     AUTH_RATE_LIMIT_PER_MINUTE=0 SOCKET_MAX_PER_IP="$NC_SOCKET_MAX_PER_IP" \
     CHAT_RATE_LIMIT_PER_IP_PER_MINUTE=0 \
+    ADMIN_USERNAME="$NC_ADMIN_USER" ADMIN_PASSWORD_HASH="$NC_ADMIN_HASH" \
+    ADMIN_LOGIN_ATTEMPTS_PER_MINUTE="$NC_ADMIN_LOGIN_LIMIT" \
     RUST_LOG=${SERVER_LOG:-warn} "$@" "$BIN" >"$RUN_DIR/$name.log" 2>&1 &
   PIDS+=($!)
   echo $! >"$RUN_DIR/$name.pid"
@@ -179,27 +187,33 @@ MONGO_DB_URL="mongodb://127.0.0.1:$MONGO_PORT/$CLUSTER_DB?retryWrites=false"
 ONE_PORT=$(free_port)
 ONE_METRICS=$(free_port)
 start_server one "$ONE_PORT" DATABASE_URL="$CLUSTER_DATABASE" REDIS_URL="$CLUSTER_URL" MONGO_DB="$MONGO_DB_URL" \
-  METRICS_ADDR="127.0.0.1:$ONE_METRICS"
+  METRICS_ADDR="127.0.0.1:$ONE_METRICS" ADMIN_MODE=development
 wait_ready "$ONE_PORT" one # the first one migrates the shared database
 TWO_PORT=$(free_port)
 TWO_METRICS=$(free_port)
 start_server two "$TWO_PORT" DATABASE_URL="$CLUSTER_DATABASE" REDIS_URL="$CLUSTER_URL" MONGO_DB="$MONGO_DB_URL" \
-  METRICS_ADDR="127.0.0.1:$TWO_METRICS"
+  METRICS_ADDR="127.0.0.1:$TWO_METRICS" ADMIN_MODE=development
 wait_ready "$SOLO_PORT" solo
 wait_ready "$TWO_PORT" two
 
 # tests/client/import runs `ninecloud import` into the servers' stores.
 export NC_BIN="$BIN"
 if ! NC_URL="http://127.0.0.1:$SOLO_PORT" NC_PID=$(cat "$RUN_DIR/solo.pid") NC_DATA_DIR="$RUN_DIR/solo" \
-  node --test --test-concurrency=1 tests/client/; then
+  NC_ADMIN_MODE=production node --test --test-concurrency=1 tests/client/; then
   FAILED+=("socket suites (one instance, SQLite)")
   tail -n 50 "$RUN_DIR/solo.log" >&2
 fi
 if ! NC_URL="http://127.0.0.1:$ONE_PORT" NC_URL_2="http://127.0.0.1:$TWO_PORT" NC_PID=$(cat "$RUN_DIR/one.pid") \
   NC_DATA_DIR="$RUN_DIR/one" NC_DATABASE_URL="$CLUSTER_DATABASE" NC_MONGO_DB="$MONGO_DB_URL" \
-  node --test --test-concurrency=1 tests/client/; then
+  NC_ADMIN_MODE=development node --test --test-concurrency=1 tests/client/; then
   FAILED+=("socket suites (two instances, Redis, PostgreSQL, MongoDB)")
   tail -n 50 "$RUN_DIR/one.log" "$RUN_DIR/two.log" >&2
+fi
+
+# ---------------------------------------------------------------------------------------------
+step "the Socket.IO Admin UI in headless Chromium (tests/admin-ui)"
+if ! node --test --test-concurrency=1 tests/admin-ui/; then
+  FAILED+=("Admin UI in Chromium")
 fi
 
 # ---------------------------------------------------------------------------------------------

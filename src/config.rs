@@ -67,6 +67,9 @@ pub struct Config {
     /// Where Prometheus scrapes `/metrics` (`METRICS_ADDR`, default 127.0.0.1:9464; `off`):
     /// a listener of its own, so the metrics never pass through Nginx.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// The Socket.IO Admin UI's server side (`/admin`); `None` unless `ADMIN_USERNAME` and
+    /// `ADMIN_PASSWORD_HASH` are set.
+    pub admin: Option<AdminConfig>,
     pub shutdown_grace: Duration,
     /// Socket.IO rooms shared between instances through Redis (`REDIS_URL`, or
     /// `REDIS_HOST`/`REDIS_PORT`/`REDIS_PASSWORD` as in the original `.env`).
@@ -83,6 +86,28 @@ pub struct Config {
     pub realtime: RealtimeConfig,
     pub diary: DiaryConfig,
     pub ai: AiConfig,
+}
+
+/// The Socket.IO Admin UI (`src/realtime/admin.rs`).
+#[derive(Clone, Debug)]
+pub struct AdminConfig {
+    pub username: String,
+    /// bcrypt, as `@socket.io/admin-ui`'s `auth.password`.
+    pub password_hash: String,
+    /// `ADMIN_MODE=development`: the socket list and live socket events (who connected, which
+    /// rooms), as the Node instrument's development mode; production sends statistics only.
+    pub development: bool,
+    /// `ADMIN_READONLY`: no commands (emit, join, leave, disconnect).
+    pub readonly: bool,
+    /// `ADMIN_SERVER_ID`; by default `INSTANCE_NAME`, else `hostname#pid`.
+    pub server_id: Option<String>,
+    /// Origins the UI is served from (`ADMIN_UI_ORIGINS`, default https://admin.socket.io):
+    /// allowed for Socket.IO requests only, never for the REST API.
+    pub ui_origins: Vec<String>,
+    /// How long a session id from a login stays good (`ADMIN_SESSION_TTL`, 1 day).
+    pub session_ttl: Duration,
+    /// Wrong logins (and logins) per client address per minute: bcrypt is slow on purpose.
+    pub login_attempts_per_minute: u32,
 }
 
 /// What one HTTP connection may take of the server (see `serve`).
@@ -581,6 +606,7 @@ impl Config {
                     ConfigError::new("METRICS_ADDR", format!("'{a}' is not host:port or off"))
                 })?),
             },
+            admin: Self::admin(&v)?,
             shutdown_grace: v.seconds("SHUTDOWN_GRACE", 25)?,
             redis_url: Self::redis(&v)?,
             redis_request_timeout: Duration::from_millis(v.parse(
@@ -730,6 +756,78 @@ impl Config {
             content_max_chars: positive("DIARY_CONTENT_MAX_LENGTH", 20_000)?,
             comment_max_chars: positive("COMMENT_MAX_LENGTH", 200)?,
         })
+    }
+
+    fn admin(v: &Vars<'_>) -> Result<Option<AdminConfig>, ConfigError> {
+        let (username, password_hash) =
+            match (v.string("ADMIN_USERNAME"), v.string("ADMIN_PASSWORD_HASH")) {
+                (None, None) => return Ok(None),
+                (Some(u), Some(h)) => (u, h),
+                (None, Some(_)) => {
+                    return Err(ConfigError::new(
+                        "ADMIN_USERNAME",
+                        "is needed with ADMIN_PASSWORD_HASH (the Admin UI's login)",
+                    ));
+                }
+                (Some(_), None) => {
+                    return Err(ConfigError::new(
+                        "ADMIN_PASSWORD_HASH",
+                        "is needed with ADMIN_USERNAME: a bcrypt hash of the Admin UI's password",
+                    ));
+                }
+            };
+        if password_hash.parse::<bcrypt::HashParts>().is_err() {
+            return Err(ConfigError::new(
+                "ADMIN_PASSWORD_HASH",
+                "is not a bcrypt hash ($2b$…); make one with `ninecloud hash-password`",
+            ));
+        }
+        let development = match v.string("ADMIN_MODE").as_deref() {
+            None => false,
+            Some(m) if m.eq_ignore_ascii_case("production") => false,
+            Some(m) if m.eq_ignore_ascii_case("development") => true,
+            Some(m) => {
+                return Err(ConfigError::new(
+                    "ADMIN_MODE",
+                    format!("'{m}' is neither production nor development"),
+                ));
+            }
+        };
+        let ui_origins = match v.string("ADMIN_UI_ORIGINS") {
+            None => vec!["https://admin.socket.io".to_string()],
+            Some(list) => {
+                let origins: Vec<String> = list
+                    .split(',')
+                    .map(|s| s.trim().trim_end_matches('/').to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                for o in &origins {
+                    v.url("ADMIN_UI_ORIGINS", o)?;
+                }
+                origins
+            }
+        };
+        let login_attempts_per_minute: u32 = v.parse(
+            "ADMIN_LOGIN_ATTEMPTS_PER_MINUTE",
+            5,
+            "a number of attempts per minute",
+        )?;
+        if login_attempts_per_minute == 0 {
+            return Err(ConfigError::new(
+                "ADMIN_LOGIN_ATTEMPTS_PER_MINUTE",
+                "must be at least 1",
+            ));
+        }
+        Ok(Some(AdminConfig {
+            username,
+            password_hash,
+            development,
+            readonly: v.bool("ADMIN_READONLY", false)?,
+            server_id: v.string("ADMIN_SERVER_ID"),
+            ui_origins,
+            session_ttl: v.positive_seconds("ADMIN_SESSION_TTL", 86_400)?,
+            login_attempts_per_minute,
+        }))
     }
 
     fn redis(v: &Vars<'_>) -> Result<Option<String>, ConfigError> {
@@ -1083,6 +1181,34 @@ mod tests {
         assert_eq!(e.var, "DATABASE_URL");
         let e = load(&[("KAKAO_CLIENT_ID", "abc")]).unwrap_err();
         assert_eq!(e.var, "KAKAO_REDIRECT_URI");
+    }
+
+    #[test]
+    fn the_admin_ui_is_off_unless_both_login_settings_are_set() {
+        assert!(load(&[]).unwrap().admin.is_none());
+        let hash = "$2b$10$fGB9dzToCOWOHj4xlDMakuhRPZt3xsym6t2FXtHUQuEFk3BKw4sjC";
+        let e = load(&[("ADMIN_USERNAME", "ops")]).unwrap_err();
+        assert_eq!(e.var, "ADMIN_PASSWORD_HASH");
+        let e = load(&[("ADMIN_PASSWORD_HASH", hash)]).unwrap_err();
+        assert_eq!(e.var, "ADMIN_USERNAME");
+        let e = load(&[
+            ("ADMIN_USERNAME", "ops"),
+            ("ADMIN_PASSWORD_HASH", "hunter2"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.var, "ADMIN_PASSWORD_HASH");
+        let pair = [("ADMIN_USERNAME", "ops"), ("ADMIN_PASSWORD_HASH", hash)];
+        let a = load(&pair).unwrap().admin.unwrap();
+        assert!(!a.development && !a.readonly);
+        assert_eq!(a.ui_origins, ["https://admin.socket.io"]);
+        assert_eq!(a.session_ttl, Duration::from_secs(86_400));
+        let e = load(&[pair[0], pair[1], ("ADMIN_MODE", "staging")]).unwrap_err();
+        assert_eq!(e.var, "ADMIN_MODE");
+        let a = load(&[pair[0], pair[1], ("ADMIN_MODE", "development")])
+            .unwrap()
+            .admin
+            .unwrap();
+        assert!(a.development);
     }
 
     #[test]

@@ -30,16 +30,30 @@ pub fn security_headers(router: Router) -> Router {
 
 /// CORS for the REST routes and the Socket.IO long-polling requests alike (applied around both
 /// by `realtime::attach`). Credentials are allowed, so origins are listed, never `*`.
-pub fn cors(origins: &[String]) -> CorsLayer {
+pub fn cors(origins: &[String], socket_only: &[String]) -> CorsLayer {
     let allow = if origins.iter().any(|o| o == "*") {
         // Credentials rule out a literal '*': echo whatever origin asks.
         AllowOrigin::mirror_request()
-    } else {
+    } else if socket_only.is_empty() {
         AllowOrigin::list(
             origins
                 .iter()
                 .filter_map(|o| HeaderValue::from_str(o).ok())
                 .collect::<Vec<_>>(),
+        )
+    } else {
+        // The Admin UI's origins (ADMIN_UI_ORIGINS) reach Socket.IO, never the REST API.
+        let everywhere: Vec<String> = origins.to_vec();
+        let sockets: Vec<String> = socket_only.to_vec();
+        AllowOrigin::predicate(
+            move |origin: &HeaderValue, parts: &axum::http::request::Parts| {
+                let Ok(origin) = origin.to_str() else {
+                    return false;
+                };
+                everywhere.iter().any(|o| o == origin)
+                    || (parts.uri.path().starts_with("/socket.io/")
+                        && sockets.iter().any(|o| o == origin))
+            },
         )
     };
     CorsLayer::new()

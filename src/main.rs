@@ -26,6 +26,8 @@ enum Command {
     },
     /// Exit 0 when the server on this machine's PORT is ready (for container health checks).
     Healthcheck,
+    /// Read a password on standard input and print its bcrypt hash (for ADMIN_PASSWORD_HASH).
+    HashPassword,
 }
 
 fn init_logs() {
@@ -43,6 +45,9 @@ fn init_logs() {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Some(Command::HashPassword)) {
+        return hash_password();
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -52,6 +57,7 @@ async fn main() -> ExitCode {
     };
     match cli.command.unwrap_or(Command::Serve) {
         Command::Healthcheck => healthcheck(&config).await,
+        Command::HashPassword => hash_password(),
         Command::Migrate => {
             init_logs();
             match ninecloud::store::db::Db::connect(&config.database_url, 1) {
@@ -119,6 +125,31 @@ async fn import(config: Config, original: ninecloud::import::Original) -> ExitCo
                 "ninecloud import: {e:#}\nEvery chunk of rows written before this is kept whole (the \
                  tables reported above are complete); run the same command again to import the rest."
             );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn hash_password() -> ExitCode {
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut line) {
+        eprintln!("cannot read the password: {e}");
+        return ExitCode::FAILURE;
+    }
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        eprintln!(
+            "give the password on standard input, e.g. `ninecloud hash-password <<< 'secret'`"
+        );
+        return ExitCode::from(2);
+    }
+    match bcrypt::hash(password, 10) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
             ExitCode::FAILURE
         }
     }

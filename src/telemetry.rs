@@ -62,7 +62,19 @@ fn describe() {
     );
     describe_counter!(
         "ninecloud_socket_connects_total",
-        "Socket.IO connections by transport and protocol version"
+        "Socket.IO connections by path, transport and protocol version"
+    );
+    describe_counter!(
+        "ninecloud_socket_dialects_total",
+        "Sockets by the dialect their first event used: nine_cloud, channels, everyones_friend"
+    );
+    describe_counter!(
+        "ninecloud_acks_total",
+        "Acknowledgements sent to client events, by outcome: ok, error, undelivered"
+    );
+    describe_counter!(
+        "ninecloud_adapter_requests_total",
+        "Requests answered by every instance through the adapter, by operation"
     );
     describe_counter!(
         "ninecloud_socket_disconnects_total",
@@ -110,7 +122,16 @@ fn describe() {
     process.describe();
     // Every known label value starts at zero, so that a rate over a series that has not moved
     // yet is 0, not absent (and dashboards find every series from the first scrape).
-    for limit in ["http", "chat", "connections"] {
+    for dialect in ["nine_cloud", "channels", "everyones_friend"] {
+        counter!("ninecloud_socket_dialects_total", "dialect" => dialect).increment(0);
+    }
+    for outcome in ["ok", "error", "undelivered"] {
+        counter!("ninecloud_acks_total", "outcome" => outcome).increment(0);
+    }
+    for op in ["rooms", "fetch_sockets"] {
+        counter!("ninecloud_adapter_requests_total", "op" => op).increment(0);
+    }
+    for limit in ["http", "chat", "connections", "admin_login"] {
         counter!("ninecloud_rate_limited_total", "limit" => limit).increment(0);
     }
     for outcome in [
@@ -136,7 +157,7 @@ fn describe() {
     }
     gauge!("ninecloud_sockets").increment(0.0);
     counter!("ninecloud_broadcast_dropped_total").increment(0);
-    for op in ["broadcast", "rooms"] {
+    for op in ["broadcast", "rooms", "fetch_sockets"] {
         counter!("ninecloud_adapter_errors_total", "op" => op).increment(0);
     }
 }
@@ -160,8 +181,9 @@ pub async fn track_http(req: Request, next: Next) -> Response {
     response
 }
 
-pub fn socket_connected(transport: &'static str, protocol: &'static str) {
-    counter!("ninecloud_socket_connects_total", "transport" => transport, "protocol" => protocol)
+/// `path`: `/socket.io/` or the NINE Cloud client's `/community/chat/socket.io/`.
+pub fn socket_connected(path: &'static str, transport: &'static str, protocol: &'static str) {
+    counter!("ninecloud_socket_connects_total", "path" => path, "transport" => transport, "protocol" => protocol)
         .increment(1);
     gauge!("ninecloud_sockets").increment(1.0);
 }
@@ -170,6 +192,24 @@ pub fn socket_connected(transport: &'static str, protocol: &'static str) {
 pub fn socket_disconnected(reason: &str) {
     counter!("ninecloud_socket_disconnects_total", "reason" => reason.to_string()).increment(1);
     gauge!("ninecloud_sockets").decrement(1.0);
+}
+
+/// A socket's first event showed which dialect it speaks (`nine_cloud`, `channels`,
+/// `everyones_friend`).
+pub fn socket_dialect(dialect: &'static str) {
+    counter!("ninecloud_socket_dialects_total", "dialect" => dialect).increment(1);
+}
+
+/// An acknowledgement sent to a client event: `ok`, `error` (`{ok: false}`), or `undelivered`
+/// (the socket's buffer was full or it was gone).
+pub fn ack(outcome: &'static str) {
+    counter!("ninecloud_acks_total", "outcome" => outcome).increment(1);
+}
+
+/// A request to every instance through the adapter (`rooms`: who is online in a channel;
+/// `fetch_sockets`: the Admin UI); its failures are `adapter_error`.
+pub fn adapter_request(op: &'static str) {
+    counter!("ninecloud_adapter_requests_total", "op" => op).increment(1);
 }
 
 /// A chat send's outcome (`stored`, `duplicate`, `refused`, `failed`) and how long it took.

@@ -125,6 +125,27 @@ impl Tokens {
         Ok(c)
     }
 
+    /// A session id for the Socket.IO Admin UI: signed, so every instance sharing
+    /// `SECRET_KEY` accepts it without a session store; `fingerprint` ties it to the admin
+    /// password of the day (a new `ADMIN_PASSWORD_HASH` ends every session).
+    pub fn issue_admin_session(&self, fingerprint: &str, ttl: Duration) -> String {
+        let iat = chrono::Utc::now().timestamp();
+        self.sign(&Claims {
+            user_id: 0,
+            iat,
+            exp: iat + ttl.as_secs() as i64,
+            typ: Some("admin".into()),
+            jti: Some(fingerprint.to_string()),
+            generation: None,
+        })
+    }
+
+    pub fn verify_admin_session(&self, token: &str, fingerprint: &str) -> bool {
+        self.verify(token).is_ok_and(|c| {
+            c.typ.as_deref() == Some("admin") && c.jti.as_deref() == Some(fingerprint)
+        })
+    }
+
     pub fn verify_refresh(&self, token: &str) -> Result<Claims, TokenError> {
         let c = self.verify(token)?;
         if c.typ.as_deref() != Some("refresh") {

@@ -180,6 +180,9 @@ async fn join<A: Adapter>(
         // Into the room first, then read the log: a message stored in between arrives both
         // live and in the answer (clients keep one per sequence number), never in neither.
         let was_in = in_room(&socket, &room);
+        if !was_in {
+            super::admin::room_changed(&ctx, &socket, &room, true);
+        }
         socket.join(room);
         let cursor = Cursor::from_bounds(req.since, None)?;
         let page = read_log(&ctx, channel.id, cursor, req.limit).await?;
@@ -226,6 +229,7 @@ async fn leave<A: Adapter>(
             return Err("you are not in this channel".to_string());
         }
         core::check_presence(&socket)?;
+        super::admin::room_changed(&ctx, &socket, &room, false);
         socket.leave(room);
         if !core::online_users(&io, &ctx, channel_id)
             .await

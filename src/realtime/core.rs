@@ -56,6 +56,8 @@ pub struct Shared {
     pub uuids: std::sync::Mutex<std::collections::HashMap<String, i64>>,
     pub stats: Stats,
     pub limits: ChatLimits,
+    /// The Socket.IO Admin UI's side, when configured (`ADMIN_USERNAME`).
+    pub admin: Option<Arc<super::admin::Admin>>,
 }
 
 impl std::ops::Deref for Ctx {
@@ -164,6 +166,11 @@ pub fn speaks<A: Adapter>(socket: &SocketRef<A>, dialect: Dialect) {
         return;
     }
     socket.extensions.insert(dialect);
+    crate::telemetry::socket_dialect(match dialect {
+        Dialect::NineCloud => "nine_cloud",
+        Dialect::Channels => "channels",
+        Dialect::Friend => "everyones_friend",
+    });
     let drop: &[&str] = match dialect {
         Dialect::NineCloud | Dialect::Channels => &[FRIEND_LOBBY_ROOM],
         // A signed-in Everyone's friend socket stays online in the lobby through ef:lobby.
@@ -201,9 +208,15 @@ pub fn fail(error: impl Into<String>) -> Value {
 
 /// Sends an acknowledgement; a client that asked for none, or has gone, is not an error.
 pub fn answer<A: Adapter>(ack: AckSender<A>, value: &Value) {
-    if let Err(e) = ack.send(value) {
-        tracing::debug!(error = %e, "acknowledgement not delivered");
-    }
+    let outcome = match ack.send(value) {
+        Ok(()) if value.get("ok").and_then(Value::as_bool) == Some(false) => "error",
+        Ok(()) => "ok",
+        Err(e) => {
+            tracing::debug!(error = %e, "acknowledgement not delivered");
+            "undelivered"
+        }
+    };
+    crate::telemetry::ack(outcome);
 }
 
 /// The chat's rate limits, per sender across all of its sockets on this instance (not per
@@ -520,6 +533,7 @@ fn report(ctx: &Ctx, room: &str, event: &str, e: BroadcastError) {
 /// every instance: the `user:<id>` rooms of those sockets.
 pub async fn online_users<A: Adapter>(io: &SocketIo<A>, ctx: &Ctx, channel: i64) -> Vec<i64> {
     let rooms = [ctx.room(channel), ctx.friend_room(channel)];
+    crate::telemetry::adapter_request("rooms");
     match io.to(rooms).rooms().await {
         Ok(rooms) => {
             let mut ids: Vec<i64> = rooms

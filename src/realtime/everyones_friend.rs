@@ -226,6 +226,8 @@ async fn enter_channel<A: Adapter>(
         }
         core::check_presence(&socket)?;
         let old = ctx.friend_room(before);
+        super::admin::room_changed(&ctx, &socket, &old, false);
+        super::admin::room_changed(&ctx, &socket, &room, true);
         socket.leave(old);
         socket.join(room);
         socket.extensions.insert(Current(channel));

@@ -11,6 +11,7 @@
 //! `attach`; everything else is generic over it. The REST side reaches the sockets through the
 //! `Hub` trait object kept in `App`.
 
+pub mod admin;
 pub mod auth;
 pub mod channels;
 pub mod core;
@@ -105,11 +106,29 @@ impl<A: Adapter> Hub for SocketHub<A> {
 /// rooms are shared with every other instance on the same Redis.
 pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
     let cfg = &app.config.realtime;
+    let sessions = crate::net::Slots::new(
+        "Socket.IO sessions",
+        cfg.max_sessions,
+        cfg.max_sessions_per_ip,
+    );
+    let (admin, live) = match &app.config.admin {
+        Some(admin_cfg) => {
+            let (admin, live) = admin::Admin::new(
+                admin_cfg.clone(),
+                app.config.instance_name.as_deref(),
+                sessions.clone(),
+                app.config.proxies.clone(),
+            );
+            (Some(admin), live)
+        }
+        None => (None, None),
+    };
     let ctx = Ctx(Arc::new(Shared {
         app: app.clone(),
         uuids: Default::default(),
         stats: Stats::default(),
         limits: self::core::ChatLimits::new(cfg),
+        admin: admin.clone(),
     }));
     let quiet = Arc::downgrade(&ctx.0);
     tokio::spawn(async move {
@@ -142,6 +161,13 @@ pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
                     .with(install::<LocalAdapter>)
                     .with(auth::authenticate::<LocalAdapter>),
             );
+            if admin.is_some() {
+                io.ns(
+                    admin::NAMESPACE,
+                    admin::on_connect::<LocalAdapter>.with(admin::authenticate::<LocalAdapter>),
+                );
+                start_admin(&io, &ctx, live);
+            }
             app.set_hub(Arc::new(SocketHub { io, ctx }));
             router.layer(layer)
         }
@@ -160,24 +186,50 @@ pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
             io.ns("/", on_connect.with(install).with(auth::authenticate))
                 .await
                 .with_context(|| format!("cannot start the Redis adapter at {redacted}"))?;
+            if admin.is_some() {
+                io.ns(
+                    admin::NAMESPACE,
+                    admin::on_connect.with(admin::authenticate),
+                )
+                .await
+                .with_context(|| format!("cannot start the Redis adapter at {redacted}"))?;
+                start_admin(&io, &ctx, live);
+            }
             tracing::info!(redis = %redacted, "socket rooms shared through Redis");
             app.set_hub(Arc::new(SocketHub { io, ctx }));
             router.layer(layer)
         }
     };
-    // One CORS layer around REST and Socket.IO: browsers long-poll across origins too.
-    let router = router.layer(crate::layers::cors(&app.config.cors_origins));
+    // One CORS layer around REST and Socket.IO: browsers long-poll across origins too. The
+    // Admin UI's origins are allowed for Socket.IO requests only.
+    let admin_origins = admin
+        .as_ref()
+        .map(|a| a.ui_origins().to_vec())
+        .unwrap_or_default();
+    let router = router.layer(crate::layers::cors(
+        &app.config.cors_origins,
+        &admin_origins,
+    ));
     let router = crate::layers::security_headers(router);
     let gate = Gate {
-        sessions: crate::net::Slots::new(
-            "Socket.IO sessions",
-            cfg.max_sessions,
-            cfg.max_sessions_per_ip,
-        ),
+        sessions,
         proxies: app.config.proxies.clone(),
         max_payload: cfg.max_payload as usize,
+        admin: admin.is_some(),
     };
     Ok(router.layer(axum::middleware::from_fn_with_state(gate, socket_gate)))
+}
+
+/// The Admin UI's statistics every 2 s, and in development mode its live events.
+fn start_admin<A: Adapter>(
+    io: &SocketIo<A>,
+    ctx: &Ctx,
+    live: Option<tokio::sync::mpsc::Receiver<admin::LiveEvent>>,
+) {
+    tokio::spawn(admin::stats_loop(io.clone(), ctx.clone()));
+    if let Some(live) = live {
+        tokio::spawn(admin::live_loop(io.clone(), live));
+    }
 }
 
 /// What `socket_gate` needs.
@@ -186,6 +238,8 @@ struct Gate {
     sessions: Arc<crate::net::Slots>,
     proxies: crate::net::TrustedProxies,
     max_payload: usize,
+    /// The Admin UI is on: handshakes get a client id and a time for it to show.
+    admin: bool,
 }
 
 /// Every request passes here before the Socket.IO layer sees it (`socket_request`), and
@@ -226,6 +280,10 @@ async fn socket_gate(
         };
         req = Request::from_parts(parts, body);
         req.extensions_mut().insert(Arc::new(slot));
+        if gate.admin {
+            req.extensions_mut().insert(admin::ClientId::new());
+            req.extensions_mut().insert(admin::Handshake::now());
+        }
         return next.run(req).await;
     }
     if req.method() == axum::http::Method::POST {
@@ -269,6 +327,7 @@ async fn socket_gate(
 /// - A Socket.IO request's head is copied out of the connection's read buffer (`detach_head`).
 fn socket_request<B>(mut req: Request<B>) -> Request<B> {
     if req.uri().path().starts_with(LEGACY_PREFIX) {
+        req.extensions_mut().insert(LegacyPath);
         let query = req
             .uri()
             .query()
@@ -315,6 +374,10 @@ fn detach_head<B>(req: &mut Request<B>) {
     }
 }
 
+/// A request that came by the NINE Cloud client's prefix (`/community/chat/socket.io/`).
+#[derive(Clone, Copy, Debug)]
+struct LegacyPath;
+
 /// Connect middleware, after `authenticate`: rooms and event handlers. socketioxide sends the
 /// CONNECT packet after the middlewares and then *spawns* the connect handler, so an event the
 /// client emits as soon as it is connected can arrive before that task runs; a handler
@@ -341,7 +404,13 @@ async fn install<A: Adapter>(
     }
     socket.on_disconnect(on_disconnect::<A>);
     ctx.stats.connected.fetch_add(1, Ordering::Relaxed);
+    admin::connected(&ctx, &socket);
     crate::telemetry::socket_connected(
+        if socket.req_parts().extensions.get::<LegacyPath>().is_some() {
+            "/community/chat/socket.io/"
+        } else {
+            "/socket.io/"
+        },
         match socket.transport_type() {
             socketioxide::TransportType::Polling => "polling",
             socketioxide::TransportType::Websocket => "websocket",
@@ -370,6 +439,7 @@ async fn on_disconnect<A: Adapter>(
 ) {
     ctx.stats.connected.fetch_sub(1, Ordering::Relaxed);
     crate::telemetry::socket_disconnected(&format!("{reason:?}"));
+    admin::disconnected(&ctx, &socket, reason);
     nine_cloud::on_disconnect(&socket, &ctx).await;
     self::core::leave_all(&socket, &io, &ctx).await;
 }
