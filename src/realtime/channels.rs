@@ -165,6 +165,7 @@ async fn join<A: Adapter>(
     socket: SocketRef<A>,
     io: SocketIo<A>,
     State(ctx): State<Ctx>,
+    State(admin): State<super::admin::AdminState>,
     TryData(data): TryData<Value>,
     ack: AckSender<A>,
 ) {
@@ -181,7 +182,7 @@ async fn join<A: Adapter>(
         // live and in the answer (clients keep one per sequence number), never in neither.
         let was_in = in_room(&socket, &room);
         if !was_in {
-            super::admin::room_changed(&ctx, &socket, &room, true);
+            super::admin::room_changed(&admin, &socket, &room, true);
         }
         socket.join(room);
         let cursor = Cursor::from_bounds(req.since, None)?;
@@ -216,6 +217,7 @@ async fn leave<A: Adapter>(
     socket: SocketRef<A>,
     io: SocketIo<A>,
     State(ctx): State<Ctx>,
+    State(admin): State<super::admin::AdminState>,
     TryData(data): TryData<Value>,
     ack: AckSender<A>,
 ) {
@@ -229,7 +231,7 @@ async fn leave<A: Adapter>(
             return Err("you are not in this channel".to_string());
         }
         core::check_presence(&socket)?;
-        super::admin::room_changed(&ctx, &socket, &room, false);
+        super::admin::room_changed(&admin, &socket, &room, false);
         socket.leave(room);
         if !core::online_users(&io, &ctx, channel_id)
             .await

@@ -56,8 +56,6 @@ pub struct Shared {
     pub uuids: std::sync::Mutex<std::collections::HashMap<String, i64>>,
     pub stats: Stats,
     pub limits: ChatLimits,
-    /// The Socket.IO Admin UI's side, when configured (`ADMIN_USERNAME`).
-    pub admin: Option<Arc<super::admin::Admin>>,
 }
 
 impl std::ops::Deref for Ctx {

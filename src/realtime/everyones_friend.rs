@@ -206,6 +206,7 @@ async fn enter_channel<A: Adapter>(
     socket: SocketRef<A>,
     io: SocketIo<A>,
     State(ctx): State<Ctx>,
+    State(admin): State<super::admin::AdminState>,
     TryData(args): TryData<Args>,
     ack: AckSender<A>,
 ) {
@@ -226,8 +227,8 @@ async fn enter_channel<A: Adapter>(
         }
         core::check_presence(&socket)?;
         let old = ctx.friend_room(before);
-        super::admin::room_changed(&ctx, &socket, &old, false);
-        super::admin::room_changed(&ctx, &socket, &room, true);
+        super::admin::room_changed(&admin, &socket, &old, false);
+        super::admin::room_changed(&admin, &socket, &room, true);
         socket.leave(old);
         socket.join(room);
         socket.extensions.insert(Current(channel));

@@ -128,7 +128,6 @@ pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
         uuids: Default::default(),
         stats: Stats::default(),
         limits: self::core::ChatLimits::new(cfg),
-        admin: admin.clone(),
     }));
     let quiet = Arc::downgrade(&ctx.0);
     tokio::spawn(async move {
@@ -151,7 +150,8 @@ pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
         .ws_max_frame_size(cfg.max_payload as usize)
         .max_buffer_size(cfg.socket_buffer)
         .ws_read_buffer_size(cfg.ws_read_buffer)
-        .with_state(ctx.clone());
+        .with_state(ctx.clone())
+        .with_state(admin::AdminState(admin.clone()));
     let router = match app.config.redis_url.as_deref() {
         None => {
             let (layer, io) = builder.build_layer();
@@ -166,7 +166,7 @@ pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
                     admin::NAMESPACE,
                     admin::on_connect::<LocalAdapter>.with(admin::authenticate::<LocalAdapter>),
                 );
-                start_admin(&io, &ctx, live);
+                start_admin(&io, &ctx, &admin, live);
             }
             app.set_hub(Arc::new(SocketHub { io, ctx }));
             router.layer(layer)
@@ -193,7 +193,7 @@ pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
                 )
                 .await
                 .with_context(|| format!("cannot start the Redis adapter at {redacted}"))?;
-                start_admin(&io, &ctx, live);
+                start_admin(&io, &ctx, &admin, live);
             }
             tracing::info!(redis = %redacted, "socket rooms shared through Redis");
             app.set_hub(Arc::new(SocketHub { io, ctx }));
@@ -224,9 +224,11 @@ pub async fn attach(router: Router, app: Arc<App>) -> anyhow::Result<Router> {
 fn start_admin<A: Adapter>(
     io: &SocketIo<A>,
     ctx: &Ctx,
+    admin: &Option<Arc<admin::Admin>>,
     live: Option<tokio::sync::mpsc::Receiver<admin::LiveEvent>>,
 ) {
-    tokio::spawn(admin::stats_loop(io.clone(), ctx.clone()));
+    let Some(admin) = admin.clone() else { return };
+    tokio::spawn(admin::stats_loop(io.clone(), ctx.clone(), admin));
     if let Some(live) = live {
         tokio::spawn(admin::live_loop(io.clone(), live));
     }
@@ -387,6 +389,7 @@ struct LegacyPath;
 async fn install<A: Adapter>(
     socket: SocketRef<A>,
     State(ctx): State<Ctx>,
+    State(admin): State<admin::AdminState>,
 ) -> Result<(), std::convert::Infallible> {
     match socket.extensions.get::<Identity>() {
         Some(Identity::User { id, .. }) => {
@@ -404,7 +407,7 @@ async fn install<A: Adapter>(
     }
     socket.on_disconnect(on_disconnect::<A>);
     ctx.stats.connected.fetch_add(1, Ordering::Relaxed);
-    admin::connected(&ctx, &socket);
+    admin::connected(&admin, &socket);
     crate::telemetry::socket_connected(
         if socket.req_parts().extensions.get::<LegacyPath>().is_some() {
             "/community/chat/socket.io/"
@@ -435,11 +438,12 @@ async fn on_disconnect<A: Adapter>(
     socket: SocketRef<A>,
     io: SocketIo<A>,
     State(ctx): State<Ctx>,
+    State(admin): State<admin::AdminState>,
     reason: socketioxide::socket::DisconnectReason,
 ) {
     ctx.stats.connected.fetch_sub(1, Ordering::Relaxed);
     crate::telemetry::socket_disconnected(&format!("{reason:?}"));
-    admin::disconnected(&ctx, &socket, reason);
+    admin::disconnected(&admin, &socket, reason);
     nine_cloud::on_disconnect(&socket, &ctx).await;
     self::core::leave_all(&socket, &io, &ctx).await;
 }

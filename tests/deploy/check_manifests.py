@@ -6,7 +6,13 @@
   - docker-compose.blue-green.yml against the Compose Specification schema (check-jsonschema's
     vendored copy), and that both colours are the same service with a health check of their
     own, a stop grace period above SHUTDOWN_GRACE, and Nginx reading deploy.sh's state folder;
-  - the Dockerfile: multi-stage, a non-root user, HEALTHCHECK through `ninecloud healthcheck`.
+  - the Dockerfile: multi-stage, a non-root user, HEALTHCHECK through `ninecloud healthcheck`;
+  - deploy/gke, the GKE overlay, rendered by `kubectl kustomize`: its Kubernetes resources as
+    above, its GKE resources (BackendConfig, FrontendConfig, ManagedCertificate) against their
+    CRDs' schemas (tests/deploy/gke_crds.mjs), and that they fit Socket.IO and the server:
+    a backend timeout far above the 30 s default, cookie affinity, the load balancer's health
+    check on /ready at the container's port, draining as long as SHUTDOWN_GRACE, the Service
+    naming the BackendConfig, the Ingress the certificate, the HPA on connections per pod.
 Exit status 1 with the reasons when anything is off."""
 import pathlib
 import re
@@ -109,8 +115,78 @@ rust = re.search(r"^FROM rust:(\d+)\.(\d+)", dockerfile, re.M)
 if not rust or (int(rust[1]), int(rust[2])) < (1, 94):
     problems.append("Dockerfile: socketioxide 0.18 needs rustc 1.94 or newer")
 
+# --- GKE overlay -------------------------------------------------------------------------------
+import json  # noqa: E402
+
+rendered = subprocess.run(
+    ["kubectl", "kustomize", str(ROOT / "deploy" / "gke")], capture_output=True, text=True
+)
+if rendered.returncode != 0:
+    problems.append(f"gke: kubectl kustomize: {rendered.stderr.strip()}")
+    gke = {}
+else:
+    gke = {d["kind"]: d for d in yaml.safe_load_all(rendered.stdout)}
+CRDS = ("BackendConfig", "FrontendConfig", "ManagedCertificate")
+for kind, doc in gke.items():
+    if kind in CRDS:
+        continue
+    try:
+        kubernetes_validate.validate(doc, "1.33", strict=True)
+    except kubernetes_validate.ValidationError as e:
+        problems.append(f"gke {kind}: {e.message} at {'.'.join(map(str, e.path))}")
+crds = subprocess.run(
+    ["node", str(ROOT / "tests" / "deploy" / "gke_crds.mjs")],
+    input="".join(json.dumps(gke[k]) + "\n" for k in CRDS if k in gke),
+    capture_output=True,
+    text=True,
+)
+if crds.returncode != 0:
+    problems.append(f"gke CRDs: {crds.stdout.strip()} {crds.stderr.strip()}")
+for kind in CRDS + ("Ingress", "HorizontalPodAutoscaler", "Service", "Deployment"):
+    if kind not in gke:
+        problems.append(f"gke: no {kind}")
+if not problems or all(k in gke for k in CRDS):
+    backend = gke["BackendConfig"]["spec"]
+    if backend["timeoutSec"] < 600:
+        problems.append("gke: the backend timeout is a WebSocket's whole life; make it long")
+    if backend["sessionAffinity"]["affinityType"] != "GENERATED_COOKIE":
+        problems.append("gke: long-polling needs cookie affinity")
+    check = backend["healthCheck"]
+    gke_pod = gke["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    http_port = {p["name"]: p["containerPort"] for p in gke_pod["ports"]}["http"]
+    if check["requestPath"] != "/ready" or check["port"] != http_port:
+        problems.append(f"gke: the load balancer must check /ready on port {http_port}")
+    if backend["connectionDraining"]["drainingTimeoutSec"] != int(
+        gke["ConfigMap"]["data"]["SHUTDOWN_GRACE"]
+    ):
+        problems.append("gke: connection draining must last SHUTDOWN_GRACE")
+    annotations = gke["Service"]["metadata"].get("annotations", {})
+    named = json.loads(annotations.get("cloud.google.com/backend-config", "{}"))
+    if gke["BackendConfig"]["metadata"]["name"] not in list(named.values()) + list(
+        named.get("ports", {}).values()
+    ):
+        problems.append("gke: the Service does not name the BackendConfig")
+    if "ingress" not in annotations.get("cloud.google.com/neg", ""):
+        problems.append("gke: the Service needs network endpoint groups for the Ingress")
+    ingress_ann = gke["Ingress"]["metadata"]["annotations"]
+    if ingress_ann.get("networking.gke.io/managed-certificates") != gke["ManagedCertificate"]["metadata"]["name"]:
+        problems.append("gke: the Ingress does not use the managed certificate")
+    if ingress_ann.get("kubernetes.io/ingress.class") != "gce" or "ingressClassName" in gke["Ingress"]["spec"]:
+        problems.append("gke: the Ingress must be GKE's (gce), not ingress-nginx")
+    hosts = {r["host"] for r in gke["Ingress"]["spec"]["rules"]}
+    if not hosts <= set(gke["ManagedCertificate"]["spec"]["domains"]):
+        problems.append("gke: the certificate does not cover the Ingress' hosts")
+    metrics = gke["HorizontalPodAutoscaler"]["spec"]["metrics"]
+    if not any(m["type"] == "Pods" and m["pods"]["metric"]["name"] == "ninecloud_sockets" for m in metrics):
+        problems.append("gke: the HPA must scale on ninecloud_sockets per pod")
+    if not any(m["type"] == "Resource" and m["resource"]["name"] == "cpu" for m in metrics):
+        problems.append("gke: the HPA must scale on CPU")
+    requests = gke_pod["resources"]["requests"]
+    if not {"cpu", "memory"} <= set(requests):
+        problems.append("gke: Autopilot needs CPU and memory requests")
+
 for p in problems:
     print("deployment files:", p)
-print(f"deployment files: {len(docs)} Kubernetes resources, the compose file and the Dockerfile "
-      f"checked; {len(problems)} problems")
+print(f"deployment files: {len(docs)} Kubernetes resources, the GKE overlay's {len(gke)}, the compose "
+      f"file and the Dockerfile checked; {len(problems)} problems")
 sys.exit(1 if problems else 0)
