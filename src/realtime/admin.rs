@@ -55,6 +55,8 @@ const MAX_LISTED: usize = 10_000;
 const LIVE_QUEUE: usize = 4096;
 /// When a long-polling socket's transport is looked at again (development mode).
 const UPGRADE_LOOK: Duration = Duration::from_secs(2);
+/// A queued instruction, not an event: look at a socket's transport again after UPGRADE_LOOK.
+const CHECK_UPGRADE: &str = "check upgrade";
 
 /// An Engine.IO connection's id as the UI shows it ("client"), given to the handshake request
 /// by `socket_gate`; every namespace socket of one connection carries the same.
@@ -239,17 +241,9 @@ pub fn connected<A: Adapter>(admin: &AdminState, socket: &SocketRef<A>) {
         );
         if socket.transport_type() == TransportType::Polling {
             // socket.io-client upgrades to WebSocket within its first round trips; there is no
-            // upgrade hook to listen on, so look once a little later.
-            let (socket, admin) = (socket.clone(), admin.clone());
-            tokio::spawn(async move {
-                tokio::time::sleep(UPGRADE_LOOK).await;
-                if socket.connected() && socket.transport_type() == TransportType::Websocket {
-                    admin.send_live(
-                        "socket_updated",
-                        json!([{ "id": socket.id.to_string(), "nsp": socket.ns(), "transport": "websocket" }]),
-                    );
-                }
-            });
+            // upgrade hook to listen on, so `live_loop` looks once a little later (by id: a
+            // socket held here would keep its session's place after it closed).
+            admin.send_live(CHECK_UPGRADE, json!([socket.ns(), socket.id.to_string()]));
         }
     }
 }
@@ -525,10 +519,17 @@ async fn all_sockets<A: Adapter>(io: &SocketIo<A>, admin: &Admin) -> Vec<Value> 
 pub async fn stats_loop<A: Adapter>(io: SocketIo<A>, ctx: Ctx, admin: Arc<Admin>) {
     let mut every = tokio::time::interval(Duration::from_secs(2));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks = 0u32;
     loop {
         every.tick().await;
         if ctx.app.is_draining() {
             break;
+        }
+        ticks = ticks.wrapping_add(1);
+        if ticks.is_multiple_of(30) {
+            // Addresses whose login budget is whole again are forgotten (once a minute).
+            admin.logins.retain_recent();
+            admin.logins.shrink_to_fit();
         }
         let Some(to_admins) = io.of(NAMESPACE) else {
             break;
@@ -572,6 +573,31 @@ pub async fn live_loop<A: Adapter>(
         let Some(to_admins) = io.of(NAMESPACE) else {
             break;
         };
+        if event == CHECK_UPGRADE {
+            let io = io.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(UPGRADE_LOOK).await;
+                let (Some(ns), Some(id)) = (text_at_value(&payload, 0), text_at_value(&payload, 1))
+                else {
+                    return;
+                };
+                let socket = io
+                    .of(ns)
+                    .zip(id.parse::<Sid>().ok())
+                    .and_then(|(ops, sid)| ops.get_socket(sid));
+                let Some(socket) = socket else { return };
+                if socket.transport_type() == TransportType::Websocket
+                    && let Some(to_admins) = io.of(NAMESPACE)
+                {
+                    let update = json!({ "id": id, "nsp": ns, "transport": "websocket" });
+                    drop(socket);
+                    if let Err(e) = to_admins.emit("socket_updated", &update).await {
+                        tracing::debug!(error = %e, "admin live event not delivered");
+                    }
+                }
+            });
+            continue;
+        }
         let args = match payload {
             Value::Array(args) => Args(args),
             other => Args(vec![other]),
@@ -660,6 +686,10 @@ async fn target<A: Adapter>(
         }
     }
     Some(Target::Room(ops, filter.to_string()))
+}
+
+fn text_at_value(v: &Value, i: usize) -> Option<&str> {
+    v.get(i).and_then(Value::as_str)
 }
 
 fn text_at(args: &[Value], i: usize) -> Option<&str> {

@@ -32,7 +32,7 @@ function admin(base, auth) {
   socket.on('config', (c) => seen.config.push(c));
   socket.on('server_stats', (s) => seen.stats.push(s));
   socket.on('all_sockets', (l) => seen.all.push(l));
-  for (const ev of ['socket_connected', 'socket_disconnected', 'room_joined', 'room_left']) {
+  for (const ev of ['socket_connected', 'socket_updated', 'socket_disconnected', 'room_joined', 'room_left']) {
     socket.on(ev, (...args) => seen.live.push({ ev, args }));
   }
   socket.seen = seen;
@@ -200,6 +200,12 @@ test('development mode lists every socket and shows them live; production does n
   const connected = a.seen.live.find((e) => e.ev === 'socket_connected' && e.args[0].id === s.id);
   assert.deepEqual(connected.args[0].data, { userId: user.userId, username: user.username });
   assert.ok(!Number.isNaN(Date.parse(connected.args[1])), 'a timestamp');
+  // It connected by long-polling; its upgrade to WebSocket is shown too.
+  assert.equal(connected.args[0].transport, 'polling');
+  await until(
+    () => a.seen.live.some((e) => e.ev === 'socket_updated' && e.args[0].id === s.id && e.args[0].transport === 'websocket'),
+    'socket_updated',
+  );
   assert.equal((await ask(s, 'channel:join', { channelId: made.body.channel.id })).ok, true);
   const room = `room:${made.body.channel.id}`;
   await until(

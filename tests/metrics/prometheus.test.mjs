@@ -53,7 +53,11 @@ test('Prometheus scrapes both instances and counts a chat session', async () => 
   const broadcasts = 'sum(ninecloud_broadcasts_total{event="channel:message"})';
   const dropped = 'sum(ninecloud_broadcast_dropped_total)';
   const signups = 'sum(ninecloud_http_requests_total{route="/complete-signup",status="201"})';
+  const acked = 'sum(ninecloud_acks_total{outcome="ok"})';
+  const channelDialect = 'sum(ninecloud_socket_dialects_total{dialect="channels"})';
   const before = {
+    acked: await scalar(acked),
+    channelDialect: await scalar(channelDialect),
     stored: await scalar(stored),
     signups: await scalar(signups),
     broadcasts: await scalar(broadcasts),
@@ -85,6 +89,9 @@ test('Prometheus scrapes both instances and counts a chat session', async () => 
   // Each message is broadcast once, by the instance that stored it; nobody missed one.
   assert.equal(await scalar(broadcasts) - before.broadcasts, 40);
   assert.equal(await scalar(dropped) - before.dropped, 0);
+  // 4 joins and 40 sends, each answered {ok: true}; 4 sockets whose first event was the channel dialect's.
+  assert.equal(await scalar(acked) - before.acked, 44);
+  assert.equal(await scalar(channelDialect) - before.channelDialect, 4);
   // Each instance holds its own two sockets (at least: other suites may linger).
   const perInstance = await query('sum by (instance) (ninecloud_sockets)');
   assert.equal(perInstance.length, 2);
