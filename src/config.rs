@@ -464,6 +464,30 @@ impl Vars<'_> {
         }
     }
 
+    /// A comma-separated list of origins (URLs, a trailing `/` dropped), or `default`; `*` is
+    /// taken as it is where `star` allows it.
+    fn origins(
+        &self,
+        name: &str,
+        default: &[&str],
+        star: bool,
+    ) -> Result<Vec<String>, ConfigError> {
+        let Some(list) = self.string(name) else {
+            return Ok(default.iter().map(|s| s.to_string()).collect());
+        };
+        let origins: Vec<String> = list
+            .split(',')
+            .map(|s| s.trim().trim_end_matches('/').to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        for o in &origins {
+            if !(star && o == "*") {
+                self.url(name, o)?;
+            }
+        }
+        Ok(origins)
+    }
+
     fn url(&self, name: &str, value: &str) -> Result<(), ConfigError> {
         match url::Url::parse(value) {
             Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Ok(()),
@@ -530,22 +554,7 @@ impl Config {
             ));
         }
 
-        let cors_origins = match v.string("CORS_ORIGINS") {
-            None => DEFAULT_CORS_ORIGINS.iter().map(|s| s.to_string()).collect(),
-            Some(list) => {
-                let origins: Vec<String> = list
-                    .split(',')
-                    .map(|s| s.trim().trim_end_matches('/').to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                for o in &origins {
-                    if o != "*" {
-                        v.url("CORS_ORIGINS", o)?;
-                    }
-                }
-                origins
-            }
-        };
+        let cors_origins = v.origins("CORS_ORIGINS", &DEFAULT_CORS_ORIGINS, true)?;
 
         let mail = Self::mail(&v)?;
         let objects = Self::objects(&v, &data_dir)?;
@@ -793,20 +802,7 @@ impl Config {
                 ));
             }
         };
-        let ui_origins = match v.string("ADMIN_UI_ORIGINS") {
-            None => vec!["https://admin.socket.io".to_string()],
-            Some(list) => {
-                let origins: Vec<String> = list
-                    .split(',')
-                    .map(|s| s.trim().trim_end_matches('/').to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                for o in &origins {
-                    v.url("ADMIN_UI_ORIGINS", o)?;
-                }
-                origins
-            }
-        };
+        let ui_origins = v.origins("ADMIN_UI_ORIGINS", &["https://admin.socket.io"], false)?;
         let login_attempts_per_minute: u32 = v.parse(
             "ADMIN_LOGIN_ATTEMPTS_PER_MINUTE",
             5,
@@ -1209,6 +1205,25 @@ mod tests {
             .admin
             .unwrap();
         assert!(a.development);
+        let a = load(&[
+            pair[0],
+            pair[1],
+            (
+                "ADMIN_UI_ORIGINS",
+                "http://127.0.0.1:8080/, https://ops.example",
+            ),
+        ])
+        .unwrap()
+        .admin
+        .unwrap();
+        assert_eq!(
+            a.ui_origins,
+            ["http://127.0.0.1:8080", "https://ops.example"]
+        );
+        // `*` is for CORS_ORIGINS only.
+        let e = load(&[pair[0], pair[1], ("ADMIN_UI_ORIGINS", "*")]).unwrap_err();
+        assert_eq!(e.var, "ADMIN_UI_ORIGINS");
+        assert_eq!(load(&[("CORS_ORIGINS", "*")]).unwrap().cors_origins, ["*"]);
     }
 
     #[test]
