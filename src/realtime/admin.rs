@@ -26,8 +26,6 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use serde::de::{SeqAccess, Visitor};
-use serde::ser::SerializeTuple;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -38,7 +36,7 @@ use socketioxide::socket::{DisconnectReason, Sid};
 use socketioxide::{SendError, TransportType};
 
 use super::auth::Refused;
-use super::core::{Ctx, Identity};
+use super::core::{Ctx, Identity, Spread};
 use crate::config::AdminConfig;
 use crate::net::{Slots, TrustedProxies};
 
@@ -577,8 +575,8 @@ pub async fn live_loop<A: Adapter>(
             let io = io.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(UPGRADE_LOOK).await;
-                let (Some(ns), Some(id)) = (text_at_value(&payload, 0), text_at_value(&payload, 1))
-                else {
+                let fields = payload.as_array().map(Vec::as_slice).unwrap_or_default();
+                let (Some(ns), Some(id)) = (text_at(fields, 0), text_at(fields, 1)) else {
                     return;
                 };
                 let socket = io
@@ -598,9 +596,9 @@ pub async fn live_loop<A: Adapter>(
             });
             continue;
         }
-        let args = match payload {
-            Value::Array(args) => Args(args),
-            other => Args(vec![other]),
+        let args = match &payload {
+            Value::Array(args) => Spread(args),
+            other => Spread(std::slice::from_ref(other)),
         };
         if let Err(e) = to_admins.emit(event, &args).await {
             tracing::debug!(error = %e, "admin live event not delivered");
@@ -608,43 +606,25 @@ pub async fn live_loop<A: Adapter>(
     }
 }
 
-/// A command's or an event's arguments, spread as separate Socket.IO arguments (socketioxide
-/// spreads what serializes as a tuple, and gathers into one what deserializes as one).
+/// A command's arguments (`core::Args`), refused whole when there are more than `MAX_ARGS`;
+/// emitted again as separate arguments.
 #[derive(Debug, Default)]
 pub struct Args(pub Vec<Value>);
 
 impl Serialize for Args {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut t = s.serialize_tuple(self.0.len())?;
-        for v in &self.0 {
-            t.serialize_element(v)?;
-        }
-        t.end()
+        Spread(&self.0).serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for Args {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct All;
-        impl<'de> Visitor<'de> for All {
-            type Value = Args;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                write!(f, "at most {MAX_ARGS} arguments")
-            }
-            fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Args, S::Error> {
-                let mut args = Vec::new();
-                while let Some(v) = seq.next_element::<Value>()? {
-                    if args.len() == MAX_ARGS {
-                        return Err(serde::de::Error::custom(format!(
-                            "more than {MAX_ARGS} arguments"
-                        )));
-                    }
-                    args.push(v);
-                }
-                Ok(Args(args))
-            }
+        match super::core::Args::<MAX_ARGS>::deserialize(d)? {
+            super::core::Args(args, false) => Ok(Args(args)),
+            _ => Err(serde::de::Error::custom(format!(
+                "more than {MAX_ARGS} arguments"
+            ))),
         }
-        d.deserialize_tuple(MAX_ARGS + 1, All)
     }
 }
 
@@ -688,10 +668,6 @@ async fn target<A: Adapter>(
     Some(Target::Room(ops, filter.to_string()))
 }
 
-fn text_at_value(v: &Value, i: usize) -> Option<&str> {
-    v.get(i).and_then(Value::as_str)
-}
-
 fn text_at(args: &[Value], i: usize) -> Option<&str> {
     args.get(i).and_then(Value::as_str)
 }
@@ -719,7 +695,7 @@ async fn on_emit<A: Adapter>(io: SocketIo<A>, TryData(args): TryData<Args>) {
         );
         return;
     }
-    let payload = Args(args[3..].to_vec());
+    let payload = Spread(&args[3..]);
     let Some(target) = target(&io, nsp, text_at(&args, 1)).await else {
         return;
     };

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use serde::Serialize;
+use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
+use serde::ser::SerializeTuple;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use socketioxide::BroadcastError;
@@ -179,6 +181,53 @@ pub fn speaks<A: Adapter>(socket: &SocketRef<A>, dialect: Dialect) {
         if rooms.iter().any(|r| r == room) {
             socket.leave(*room);
         }
+    }
+}
+
+/// An event's positional arguments, every one of them: socketioxide hands a handler only the
+/// first unless the type deserializes as a tuple. At most `MAX` are kept; the rest are read and
+/// dropped, and `.1` says there were more. (The acknowledgement callback is not an argument.)
+pub struct Args<const MAX: usize>(pub Vec<Value>, pub bool);
+
+impl<'de, const MAX: usize> Deserialize<'de> for Args<MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Each<const MAX: usize>;
+        impl<'de, const MAX: usize> Visitor<'de> for Each<MAX> {
+            type Value = Args<MAX>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("the event's arguments")
+            }
+            fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Args<MAX>, S::Error> {
+                let mut args = Vec::new();
+                while args.len() < MAX {
+                    match seq.next_element::<Value>()? {
+                        Some(v) => args.push(v),
+                        None => return Ok(Args(args, false)),
+                    }
+                }
+                let mut more = false;
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    more = true;
+                }
+                Ok(Args(args, more))
+            }
+        }
+        // A tuple, so that socketioxide hands over every argument, not only the first.
+        d.deserialize_tuple(MAX + 1, Each::<MAX>)
+    }
+}
+
+/// Values emitted as separate Socket.IO arguments (socketioxide spreads what serializes as a
+/// tuple; a slice or a `Vec` would arrive as one array).
+pub struct Spread<'a>(pub &'a [Value]);
+
+impl Serialize for Spread<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut t = s.serialize_tuple(self.0.len())?;
+        for v in self.0 {
+            t.serialize_element(v)?;
+        }
+        t.end()
     }
 }
 

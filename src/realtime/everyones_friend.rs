@@ -15,8 +15,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use serde::de::{Deserializer, SeqAccess, Visitor};
-use serde::{Deserialize, de::IgnoredAny};
 use serde_json::{Value, json};
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
@@ -93,34 +91,9 @@ impl Turn {
 #[derive(Clone, Copy)]
 struct Current(i64);
 
-/// An event's positional arguments (the acknowledgement callback is not one of them). The
-/// original's events take two plain arguments, not an object.
-struct Args(Vec<Value>);
-
-impl<'de> Deserialize<'de> for Args {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Each;
-        impl<'de> Visitor<'de> for Each {
-            type Value = Args;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("the event's arguments")
-            }
-            fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Args, S::Error> {
-                let mut args = Vec::new();
-                while args.len() < MAX_ARGS {
-                    match seq.next_element::<Value>()? {
-                        Some(v) => args.push(v),
-                        None => return Ok(Args(args)),
-                    }
-                }
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Args(args))
-            }
-        }
-        // A tuple, so that socketioxide hands over every argument, not only the first.
-        d.deserialize_tuple(MAX_ARGS, Each)
-    }
-}
+/// An event's positional arguments. The original's events take two plain arguments, not an
+/// object; a few more are read and dropped.
+type Args = core::Args<MAX_ARGS>;
 
 fn current<A: Adapter>(socket: &SocketRef<A>, ctx: &Ctx) -> i64 {
     socket
