@@ -65,6 +65,8 @@ cleanup() {
     done
   fi
   rm -rf "$RUN"
+  [ "${PORTS_TAKEN_OWNED:-0}" = 1 ] && rm -f "$PORTS_TAKEN"
+  return 0
 }
 trap cleanup EXIT
 

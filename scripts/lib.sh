@@ -17,8 +17,44 @@ apt_install() {
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# A port for a server this script starts a little later. Not one the OS hands out for bind(0):
+# that range (32768-60999) is also where every outgoing connection's local port comes from, so a
+# port found free there can be taken by a client socket before the server binds it. A random
+# free one in 20000-29999 instead, never the same twice in one run (PORTS_TAKEN, a file).
+# `free_port 0 1 1000 1001` gives a port P such that P, P+1, P+1000 and P+1001 are all free and
+# kept for the caller (deploy.sh's colours listen on P+i and their metrics on P+1000+i).
+if [ -z "${PORTS_TAKEN:-}" ]; then
+  PORTS_TAKEN=$(mktemp "${RUN_DIR:-${TMPDIR:-/tmp}}/ninecloud-ports.XXXXXX")
+  PORTS_TAKEN_OWNED=1 # the sourcing script removes it (test.sh: with its RUN_DIR)
+fi
+export PORTS_TAKEN
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+  python3 - "$PORTS_TAKEN" "$@" <<'PY'
+import random, socket, sys
+taken_file, offsets = sys.argv[1], [int(o) for o in sys.argv[2:]] or [0]
+def free(port):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+with open(taken_file, "a+") as f:
+    f.seek(0)
+    taken = set(f.read().split())
+    for _ in range(1000):
+        base = random.randrange(20000, 30000 - max(offsets))
+        ports = [base + o for o in offsets]
+        if any(str(p) in taken for p in ports) or not all(free(p) for p in ports):
+            continue
+        f.write("".join(f"{p}\n" for p in ports))
+        print(base)
+        break
+    else:
+        sys.exit("no free port in 20000-29999")
+PY
 }
 
 wait_port() { # port, name, log

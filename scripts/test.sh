@@ -9,6 +9,8 @@
 #
 #   scripts/test.sh            everything
 #   TEST_DBS="sqlite" scripts/test.sh   only some backends
+#   scripts/flake-check.sh 10  the HTTP and socket.io-client suites ten times over (FLAKE_RUNS),
+#                              then every test that failed at least once; nothing else
 #
 # Cargo's build folder defaults to ~/.cache/ninecloud/target so repeated runs (and CI on the
 # same machine) reuse the build; set CARGO_TARGET_DIR to put it elsewhere.
@@ -19,6 +21,8 @@ cd "$ROOT"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/ninecloud/target}
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 TEST_DBS=${TEST_DBS:-"sqlite postgres mysql"}
+# FLAKE_RUNS=N (scripts/flake-check.sh): only the HTTP and socket.io-client suites, N rounds.
+FLAKE_RUNS=${FLAKE_RUNS:-0}
 RUN_DIR=$(mktemp -d /tmp/ninecloud-test.XXXXXX)
 PIDS=()
 
@@ -109,26 +113,50 @@ wait_port "$OAUTH_PORT" "OAuth provider" "$RUN_DIR/oauth.log"
 wait_port "$OPENAI_PORT" "OpenAI-compatible test server" "$RUN_DIR/openai.log"
 
 # ---------------------------------------------------------------------------------------------
-step "format and lint"
-cargo fmt --all -- --check || die "cargo fmt --check failed: run cargo fmt --all"
-cargo clippy -q --workspace --all-targets -- -D warnings
-python3 scripts/check_imports.py || die "src/ has an import cycle (scripts/check_imports.py names it)"
+if [ "$FLAKE_RUNS" = 0 ]; then
+  step "format and lint"
+  cargo fmt --all -- --check || die "cargo fmt --check failed: run cargo fmt --all"
+  cargo clippy -q --workspace --all-targets -- -D warnings
+  python3 scripts/check_imports.py || die "src/ has an import cycle (scripts/check_imports.py names it)"
 
-step "unit tests"
-cargo test -q --lib --bins
-cargo test -q -p ninecloud-bench
+  step "unit tests"
+  cargo test -q --lib --bins
+  cargo test -q -p ninecloud-bench
+fi
 
 FAILED=()
-for db in $TEST_DBS; do
-  step "HTTP integration tests on $db"
-  if ! TEST_DB=$db cargo test -q --test api; then
-    FAILED+=("$db")
+# A failed test's name, once per failure, for the flake check's report.
+FLAKY="$RUN_DIR/flaky"
+: >"$FLAKY"
+# Runs `cargo test … --test api` (in a flake check, verbose, noting each failed test's name).
+http_suite() { # label, cargo test arguments...
+  local label=$1
+  shift
+  if [ "$FLAKE_RUNS" = 0 ]; then
+    cargo test -q --test api "$@"
+    return
   fi
-done
+  local log="$RUN_DIR/http.log" rc=0
+  cargo test --test api "$@" >"$log" 2>&1 || rc=$?
+  sed -n "s/^test \(.*\) \.\.\. FAILED$/$label: \1/p" "$log" >>"$FLAKY"
+  grep -E '^test result:' "$log" || true
+  [ $rc = 0 ] || grep -q "^$label: " "$FLAKY" || echo "$label: (the suite failed outside a test)" >>"$FLAKY"
+  return $rc
+}
+http_suites() {
+  for db in $TEST_DBS; do
+    step "HTTP integration tests on $db"
+    TEST_DB=$db http_suite "HTTP on $db" || FAILED+=("$db")
+  done
 
-step "chat-log and import integration tests with the log in MongoDB"
-if ! TEST_DB=sqlite TEST_CHAT_LOG=mongo cargo test -q --test api -- chat_log import::; then
-  FAILED+=("mongodb")
+  step "chat-log and import integration tests with the log in MongoDB"
+  TEST_CHAT_LOG=mongo TEST_DB=sqlite http_suite "HTTP, chat log in MongoDB" -- chat_log import:: \
+    || FAILED+=("mongodb")
+}
+if [ "$FLAKE_RUNS" = 0 ]; then
+  http_suites
+  step "Prometheus metrics of one server (tests/metrics_api, a test binary of its own)"
+  cargo test -q --test metrics_api || FAILED+=("metrics listener")
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -198,16 +226,53 @@ wait_ready "$TWO_PORT" two
 
 # tests/client/import runs `ninecloud import` into the servers' stores.
 export NC_BIN="$BIN"
-if ! NC_URL="http://127.0.0.1:$SOLO_PORT" NC_PID=$(cat "$RUN_DIR/solo.pid") NC_DATA_DIR="$RUN_DIR/solo" \
-  NC_ADMIN_MODE=production node --test --test-concurrency=1 tests/client/; then
-  FAILED+=("socket suites (one instance, SQLite)")
-  tail -n 50 "$RUN_DIR/solo.log" >&2
-fi
-if ! NC_URL="http://127.0.0.1:$ONE_PORT" NC_URL_2="http://127.0.0.1:$TWO_PORT" NC_PID=$(cat "$RUN_DIR/one.pid") \
-  NC_DATA_DIR="$RUN_DIR/one" NC_DATABASE_URL="$CLUSTER_DATABASE" NC_MONGO_DB="$MONGO_DB_URL" \
-  NC_ADMIN_MODE=development node --test --test-concurrency=1 tests/client/; then
-  FAILED+=("socket suites (two instances, Redis, PostgreSQL, MongoDB)")
-  tail -n 50 "$RUN_DIR/one.log" "$RUN_DIR/two.log" >&2
+# node --test on tests/client/ (in a flake check, noting each failed test's name).
+client_suite() { # label, then env assignments for the suite
+  local label=$1 log="$RUN_DIR/client.log" rc=0
+  shift
+  if [ "$FLAKE_RUNS" = 0 ]; then
+    env "$@" node --test --test-concurrency=1 tests/client/
+    return
+  fi
+  env "$@" node --test --test-concurrency=1 --test-reporter=tap tests/client/ >"$log" 2>&1 || rc=$?
+  sed -n "s/^ *not ok [0-9]* - \(.*\)$/$label: \1/p" "$log" >>"$FLAKY"
+  grep -E '^# (pass|fail) ' "$log" | tr '\n' ' ' || true
+  echo
+  return $rc
+}
+client_suites() {
+  if ! client_suite "socket suites, one instance" NC_URL="http://127.0.0.1:$SOLO_PORT" \
+    NC_PID="$(cat "$RUN_DIR/solo.pid")" NC_DATA_DIR="$RUN_DIR/solo" NC_ADMIN_MODE=production; then
+    FAILED+=("socket suites (one instance, SQLite)")
+    tail -n 50 "$RUN_DIR/solo.log" >&2
+  fi
+  if ! client_suite "socket suites, two instances" NC_URL="http://127.0.0.1:$ONE_PORT" \
+    NC_URL_2="http://127.0.0.1:$TWO_PORT" NC_PID="$(cat "$RUN_DIR/one.pid")" \
+    NC_DATA_DIR="$RUN_DIR/one" NC_DATABASE_URL="$CLUSTER_DATABASE" NC_MONGO_DB="$MONGO_DB_URL" \
+    NC_ADMIN_MODE=development; then
+    FAILED+=("socket suites (two instances, Redis, PostgreSQL, MongoDB)")
+    tail -n 50 "$RUN_DIR/one.log" "$RUN_DIR/two.log" >&2
+  fi
+}
+if [ "$FLAKE_RUNS" = 0 ]; then
+  client_suites
+else
+  for round in $(seq 1 "$FLAKE_RUNS"); do
+    step "flake check: round $round of $FLAKE_RUNS"
+    FAILED=()
+    http_suites
+    step "socket.io-client suites, round $round"
+    client_suites
+    echo "round $round: ${#FAILED[@]} suite(s) failed${FAILED[*]:+: ${FAILED[*]}}"
+  done
+  step "flake check: $FLAKE_RUNS rounds of the HTTP suites ($TEST_DBS, MongoDB log) and the socket.io-client suites"
+  if [ -s "$FLAKY" ]; then
+    echo "tests that failed at least once (failures, name):"
+    sort "$FLAKY" | uniq -c | sort -rn
+    die "flaky or failing tests found"
+  fi
+  echo "no test failed in $FLAKE_RUNS rounds"
+  exit 0
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -329,7 +394,7 @@ RUST_LOG=${SERVER_LOG:-warn}
 ENV
 NGINX_PORT=$(free_port)
 if ! env DEPLOY_STATE_DIR="$RUN_DIR/deploy" DEPLOY_ENV_FILE="$RUN_DIR/deploy.env" NINECLOUD_BIN="$BIN" \
-  BLUE_PORT="$(free_port)" GREEN_PORT="$(free_port)" INSTANCES=2 NGINX_LISTEN="127.0.0.1:$NGINX_PORT" \
+  BLUE_PORT="$(free_port 0 1 1000 1001)" GREEN_PORT="$(free_port 0 1 1000 1001)" INSTANCES=2 NGINX_LISTEN="127.0.0.1:$NGINX_PORT" \
   DEPLOY_READY_TIMEOUT=60 NC_URL="http://127.0.0.1:$NGINX_PORT" \
   node --test --test-concurrency=1 --test-timeout=240000 tests/deploy/; then
   FAILED+=("blue/green release")

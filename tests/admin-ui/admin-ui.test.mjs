@@ -34,11 +34,36 @@ function listen(srv) {
   return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve(srv.address().port)));
 }
 
-async function freePort() {
-  const s = createServer();
-  const port = await listen(s);
-  await new Promise((r) => s.close(r));
-  return port;
+/**
+ * Starts the server on a port the OS picks (PORT=0) and resolves with the address from its
+ * "ready" log line. (A port found free and handed over could be taken in between.)
+ */
+function startServer(env) {
+  const child = spawn(BIN, [], {
+    env: { ...env, PORT: '0', LOG_FORMAT: 'json', RUST_LOG: 'warn,ninecloud=info' },
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  const ready = new Promise((resolve, reject) => {
+    let rest = '';
+    child.stderr.on('data', (chunk) => {
+      rest += chunk;
+      const lines = rest.split('\n');
+      rest = lines.pop();
+      for (const line of lines) {
+        let entry;
+        try {
+          entry = JSON.parse(line);
+        } catch {
+          process.stderr.write(`${line}\n`);
+          continue;
+        }
+        if (entry.fields?.message === 'ready') resolve(entry.fields.addr);
+        else if (entry.level === 'WARN' || entry.level === 'ERROR') process.stderr.write(`${line}\n`);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`the server exited (${code}) before it was ready`)));
+  });
+  return { child, ready };
 }
 
 before(async () => {
@@ -60,31 +85,21 @@ before(async () => {
 
   const hash = execFileSync(BIN, ['hash-password'], { input: `${PASSWORD}\n` }).toString().trim();
   assert.match(hash, /^\$2[aby]\$10\$/);
-  const port = await freePort();
-  serverUrl = `http://127.0.0.1:${port}`;
   dataDir = mkdtempSync(join(tmpdir(), 'nc-admin-ui-'));
-  server = spawn(BIN, [], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      METRICS_ADDR: 'off',
-      RUST_LOG: 'warn',
-      ADMIN_USERNAME: USER,
-      ADMIN_PASSWORD_HASH: hash,
-      ADMIN_MODE: 'development',
-      ADMIN_SERVER_ID: SERVER_ID,
-      ADMIN_UI_ORIGINS: uiUrl,
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
+  const started = startServer({
+    ...process.env,
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    METRICS_ADDR: 'off',
+    ADMIN_USERNAME: USER,
+    ADMIN_PASSWORD_HASH: hash,
+    ADMIN_MODE: 'development',
+    ADMIN_SERVER_ID: SERVER_ID,
+    ADMIN_UI_ORIGINS: uiUrl,
   });
-  for (let i = 0; ; i++) {
-    const ok = await fetch(`${serverUrl}/ready`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (i > 150) throw new Error('the server never became ready');
-    await sleep(100);
-  }
+  server = started.child;
+  serverUrl = `http://${await started.ready}`;
+  assert.equal((await fetch(`${serverUrl}/ready`)).status, 200);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 });
 

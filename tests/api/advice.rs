@@ -19,7 +19,8 @@ async fn with_provider(model: &str, extra: &[(&str, &str)]) -> TestApp {
         ("AI_BASE_URL", base.as_str()),
         ("AI_API_KEY", KEY),
         ("AI_MODEL", model),
-        ("AI_TIMEOUT", "2"),
+        // Well past a local answer even on a busy machine; the timeout's own test sets 1 s.
+        ("AI_TIMEOUT", "15"),
     ];
     vars.extend_from_slice(extra);
     spawn_with(&vars).await

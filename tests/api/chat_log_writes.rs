@@ -4,7 +4,7 @@
 //! message it acknowledged, exactly once, with no hole in the numbering.
 
 use std::collections::{BTreeMap, HashSet};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
@@ -278,47 +278,34 @@ impl Process {
     }
 
     async fn start_with(app: &TestApp, data: &std::path::Path, extra: &[(&str, &str)]) -> Process {
-        // Below the ephemeral range: a port the OS hands out for `bind(0)` may go to another
-        // test's server between this check and the child's bind.
-        let port = loop {
-            let p = 20_000 + rand::random::<u16>() % 10_000;
-            if std::net::TcpListener::bind(("127.0.0.1", p)).is_ok() {
-                break p;
-            }
-        };
-        let name = format!("kill-test-{port}");
+        let name = format!("kill-test-{}", uuid::Uuid::new_v4().simple());
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ninecloud"));
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOST", "127.0.0.1")
-            .env("PORT", port.to_string())
             .env("METRICS_ADDR", "127.0.0.1:0")
             .env("DATA_DIR", data)
             .env("DATABASE_URL", &app.database_url)
             .env("SECRET_KEY", "test-secret-key-0123456789abcdef")
             .env("CHAT_RATE_LIMIT_PER_MINUTE", "0")
-            .env("INSTANCE_NAME", &name)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+            .env("INSTANCE_NAME", &name);
         if let Some(m) = &app.mongo_url {
             cmd.env("MONGO_DB", m);
         }
         cmd.envs(extra.iter().copied());
-        let child = cmd.spawn().expect("start the server binary");
-        let p = Process { child, port };
-        let health = format!("http://127.0.0.1:{port}/health");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(r) = reqwest::get(&health).await
-                && let Ok(body) = r.json::<Value>().await
-            {
-                assert_eq!(body["instance"], name.as_str(), "another server on {port}");
-                return p;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("the server binary did not become ready on port {port}");
+        let (child, addr) = crate::helpers::spawn_binary(cmd);
+        let p = Process {
+            child,
+            port: addr.port(),
+        };
+        let health: Value = reqwest::get(format!("http://{addr}/health"))
+            .await
+            .expect("health")
+            .json()
+            .await
+            .expect("health as JSON");
+        assert_eq!(health["instance"], name.as_str());
+        p
     }
 }
 

@@ -79,7 +79,8 @@ pub struct TestApp {
     /// Where this server keeps its data, for a second instance sharing it.
     pub database_url: String,
     pub mongo_url: Option<String>,
-    /// `http://…/metrics` when the test asked for METRICS_ADDR.
+    /// `http://…/metrics` when the test asked for METRICS_ADDR (tests/metrics_api).
+    #[allow(dead_code)]
     pub metrics_url: Option<String>,
     server: Option<RunningServer>,
     _tmp: tempfile::TempDir,
@@ -274,18 +275,6 @@ impl TestApp {
         panic!("no mail for {email} reached the SMTP sink");
     }
 
-    /// Forgets earlier mail to this address, so the next `mailed_code` reads a new one.
-    pub fn clear_mail(&self, email: &str) {
-        if let Some(dir) = &self.mail_dir {
-            let prefix = format!("{}-", email.to_lowercase());
-            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                if e.file_name().to_string_lossy().starts_with(&prefix) {
-                    let _ = std::fs::remove_file(e.path());
-                }
-            }
-        }
-    }
-
     pub async fn signup(&self, email: &str, username: &str) -> Answer {
         self.post_json(
             "/signup",
@@ -472,5 +461,63 @@ impl TestApp {
                 .multipart(diary_form(&fields, Some(png_bytes()))),
         )
         .await
+    }
+}
+
+/// Starts the server binary (`cmd`, with its environment set by the caller) on a port the OS
+/// picks (`PORT=0`) and returns it with the address it reported when ready. Choosing a free
+/// port first and handing it to the child races: another test's server, or an outgoing
+/// connection's ephemeral port, can take it in between. The child's warnings and errors are
+/// passed on to this test's output.
+pub fn spawn_binary(mut cmd: std::process::Command) -> (std::process::Child, std::net::SocketAddr) {
+    use std::io::BufRead;
+    let filter = std::env::var("TEST_LOG").map_or("warn", |_| "info");
+    cmd.env("PORT", "0")
+        .env("LOG_FORMAT", "json")
+        // The binary's "ready" line is at info (its target is the binary's root, `ninecloud`).
+        .env("RUST_LOG", format!("{filter},ninecloud=info"))
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("start the server binary");
+    let (tx, rx) = std::sync::mpsc::channel();
+    for out in [
+        child
+            .stdout
+            .take()
+            .map(|o| Box::new(o) as Box<dyn std::io::Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|e| Box::new(e) as Box<dyn std::io::Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                    eprintln!("{line}");
+                    continue;
+                };
+                if v["fields"]["message"] == "ready"
+                    && let Some(addr) = v["fields"]["addr"].as_str().and_then(|a| a.parse().ok())
+                {
+                    let _ = tx.send(addr);
+                } else if matches!(v["level"].as_str(), Some("WARN" | "ERROR"))
+                    || std::env::var("TEST_LOG").is_ok()
+                {
+                    eprintln!("{line}");
+                }
+            }
+        });
+    }
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(addr) => (child, addr),
+        Err(_) => {
+            let _ = child.kill();
+            let status = child.wait();
+            panic!("the server binary never said it was ready ({status:?})");
+        }
     }
 }

@@ -10,7 +10,6 @@ mod diary;
 mod everyones_friend;
 mod helpers;
 mod import;
-mod metrics;
 mod oauth;
 mod operations;
 mod storage;

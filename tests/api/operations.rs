@@ -44,34 +44,16 @@ async fn a_draining_instance_is_not_ready_but_still_answers() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_binary_serves_and_exits_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ninecloud"))
-        .env("PORT", port.to_string())
-        .env("METRICS_ADDR", "127.0.0.1:0")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ninecloud"));
+    cmd.env("METRICS_ADDR", "127.0.0.1:0")
         .env("HOST", "127.0.0.1")
         .env("DATA_DIR", dir.path())
         .env_remove("SECRET_KEY")
-        .env_remove("DATABASE_URL")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        .env_remove("DATABASE_URL");
+    let (mut child, addr) = spawn_binary(cmd);
     let client = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{port}/ready");
-    let mut ready = false;
-    for _ in 0..100 {
-        if let Ok(r) = client.get(&url).send().await
-            && r.status() == 200
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(ready, "the server never became ready");
+    let ready = client.get(format!("http://{addr}/ready")).send().await;
+    assert_eq!(ready.map(|r| r.status().as_u16()).ok(), Some(200));
     // It made and kept its own secret and SQLite database in the data folder.
     assert!(dir.path().join("secret_key").exists());
     assert!(dir.path().join("ninecloud.db").exists());

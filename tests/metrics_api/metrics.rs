@@ -1,6 +1,6 @@
 //! Prometheus metrics on their own listener (`METRICS_ADDR`): what a scrape shows after real
-//! requests. The recorder is process-wide, so other tests' servers add to the counts; these
-//! assertions compare before and after, on labels only this test produces.
+//! requests. The recorder is process-wide; this binary holds no other test that sends requests
+//! (`main.rs`), so the counts compared before and after are this test's own, exactly.
 
 use serde_json::json;
 
