@@ -36,16 +36,17 @@ function listen(srv) {
 
 /**
  * Starts the server on a port the OS picks (PORT=0) and resolves with the address from its
- * "ready" log line. (A port found free and handed over could be taken in between.)
+ * "ready" log line (JSON logs, on its standard output). (A port found free and handed over could be taken in between.)
  */
 function startServer(env) {
   const child = spawn(BIN, [], {
     env: { ...env, PORT: '0', LOG_FORMAT: 'json', RUST_LOG: 'warn,ninecloud=info' },
-    stdio: ['ignore', 'inherit', 'pipe'],
+    // The server logs to standard output.
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   const ready = new Promise((resolve, reject) => {
     let rest = '';
-    child.stderr.on('data', (chunk) => {
+    child.stdout.on('data', (chunk) => {
       rest += chunk;
       const lines = rest.split('\n');
       rest = lines.pop();
@@ -62,6 +63,7 @@ function startServer(env) {
       }
     });
     child.on('exit', (code) => reject(new Error(`the server exited (${code}) before it was ready`)));
+    setTimeout(() => reject(new Error('the server did not say it was ready within 60 s')), 60_000).unref();
   });
   return { child, ready };
 }
