@@ -467,51 +467,42 @@ impl TestApp {
 /// Starts the server binary (`cmd`, with its environment set by the caller) on a port the OS
 /// picks (`PORT=0`) and returns it with the address it reported when ready. Choosing a free
 /// port first and handing it to the child races: another test's server, or an outgoing
-/// connection's ephemeral port, can take it in between. The child's warnings and errors are
-/// passed on to this test's output.
+/// connection's ephemeral port, can take it in between. The binary logs to standard output;
+/// its warnings and errors (everything with `TEST_LOG`) are passed on to this test's output,
+/// and its standard error (a failed start's message) goes there as it is.
 pub fn spawn_binary(mut cmd: std::process::Command) -> (std::process::Child, std::net::SocketAddr) {
     use std::io::BufRead;
-    let filter = std::env::var("TEST_LOG").map_or("warn", |_| "info");
+    let verbose = std::env::var("TEST_LOG").is_ok();
     cmd.env("PORT", "0")
         .env("LOG_FORMAT", "json")
-        // The binary's "ready" line is at info (its target is the binary's root, `ninecloud`).
-        .env("RUST_LOG", format!("{filter},ninecloud=info"))
-        .stderr(std::process::Stdio::piped())
+        // The "ready" line is at info (its target is the binary's root, `ninecloud`).
+        .env(
+            "RUST_LOG",
+            if verbose {
+                "info"
+            } else {
+                "warn,ninecloud=info"
+            },
+        )
         .stdout(std::process::Stdio::piped());
     let mut child = cmd.spawn().expect("start the server binary");
+    let out = child.stdout.take().expect("piped standard output");
     let (tx, rx) = std::sync::mpsc::channel();
-    for out in [
-        child
-            .stdout
-            .take()
-            .map(|o| Box::new(o) as Box<dyn std::io::Read + Send>),
-        child
-            .stderr
-            .take()
-            .map(|e| Box::new(e) as Box<dyn std::io::Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-                let Ok(v) = serde_json::from_str::<Value>(&line) else {
-                    eprintln!("{line}");
-                    continue;
-                };
-                if v["fields"]["message"] == "ready"
-                    && let Some(addr) = v["fields"]["addr"].as_str().and_then(|a| a.parse().ok())
-                {
-                    let _ = tx.send(addr);
-                } else if matches!(v["level"].as_str(), Some("WARN" | "ERROR"))
-                    || std::env::var("TEST_LOG").is_ok()
-                {
-                    eprintln!("{line}");
-                }
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                eprintln!("{line}");
+                continue;
+            };
+            if v["fields"]["message"] == "ready"
+                && let Some(addr) = v["fields"]["addr"].as_str().and_then(|a| a.parse().ok())
+            {
+                let _ = tx.send(addr);
+            } else if verbose || matches!(v["level"].as_str(), Some("WARN" | "ERROR")) {
+                eprintln!("{line}");
             }
-        });
-    }
+        }
+    });
     match rx.recv_timeout(Duration::from_secs(60)) {
         Ok(addr) => (child, addr),
         Err(_) => {
